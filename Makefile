@@ -1,0 +1,63 @@
+# seccomp-forge — build, test, demo, bench.
+#   make demo    install what is missing, build, compile and explain a bundled profile
+#   make test    install what is missing, build, run every test (kernel tests need root)
+#   make bench   compiler figures against libseccomp, measured in one run
+SWIFT      ?= swift
+BUILD      := .build
+RELEASE    := $(BUILD)/release
+HELPERS    := $(BUILD)/helpers
+SWIFTFLAGS := -c release --static-swift-stdlib
+DEB_PACKAGES := libseccomp-dev gcc-multilib python3
+DOCKER_DEFAULT ?= $(firstword $(wildcard ../shared/corpus/docker/default.json) profiles/docker-default.json)
+
+.PHONY: all build deps helpers tables check-tables test demo bench clean
+
+all: build
+
+# Debian packages the build and tests need; installed only when missing (root).
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build $(SWIFTFLAGS) --product seccomp-profile
+
+# Test-only C helpers: the libseccomp oracle, and filter probes (64- and 32-bit)
+# that install a filter in themselves and make one call.
+helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32
+
+$(HELPERS)/scmp-oracle: tools/oracle/scmp-oracle.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -o $@ $< -lseccomp
+
+$(HELPERS)/filter-probe: tools/probe/filter-probe.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -o $@ $<
+
+$(HELPERS)/filter-probe32: tools/probe/filter-probe.c
+	@mkdir -p $(HELPERS)
+	cc -m32 -O2 -Wall -Wextra -o $@ $<
+
+# The syscall table is generated from data/; the committed output must be current.
+tables:
+	python3 tools/gen-syscall-table.py
+
+check-tables:
+	python3 tools/gen-syscall-table.py --check
+
+test: deps check-tables helpers build
+	SECCOMP_FORGE_HELPERS=$(abspath $(HELPERS)) SECCOMP_FORGE_BIN=$(abspath $(RELEASE)) \
+	  $(SWIFT) test -c release
+
+demo: build
+	@sh tools/demo.sh $(RELEASE)/seccomp-profile $(DOCKER_DEFAULT)
+
+bench: helpers build
+	@sh tools/bench/compiler-bench.sh $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle $(DOCKER_DEFAULT)
+
+clean:
+	rm -rf $(BUILD)

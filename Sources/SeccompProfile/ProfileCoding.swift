@@ -1,0 +1,115 @@
+import Foundation
+
+extension Profile {
+    /// Decodes profile JSON. Errors name the JSON path or, for malformed text, the line and column.
+    public static func decode(_ data: Data, source: String) throws(ProfileLoadError) -> Profile {
+        do {
+            return try JSONDecoder().decode(Profile.self, from: data)
+        } catch let error as DecodingError {
+            throw ProfileLoadError(source: source, problems: [Self.describe(error, data: data)])
+        } catch {
+            throw ProfileLoadError(source: source, problems: [ProfileError("", "not a seccomp profile: \(error)")])
+        }
+    }
+
+    /// Reads and decodes a profile file.
+    public static func load(path: String) throws(ProfileLoadError) -> Profile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            let why = !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot be read"
+            throw ProfileLoadError(source: path, problems: [ProfileError("", why)])
+        }
+        return try decode(data, source: path)
+    }
+
+    /// JSON as runc, crun and Docker read it: keys sorted, two-space indent, trailing newline.
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = (try? encoder.encode(self)) ?? Data()
+        data.append(0x0a)
+        return data
+    }
+
+    static func describe(_ error: DecodingError, data: Data) -> ProfileError {
+        switch error {
+        case .typeMismatch(let type, let context):
+            return ProfileError(jsonPath(context.codingPath), "expected \(typeName(type))\(found(context, data: data))")
+        case .valueNotFound(let type, let context):
+            return ProfileError(jsonPath(context.codingPath), "expected \(typeName(type)), found null")
+        case .keyNotFound(let key, let context):
+            return ProfileError(jsonPath(context.codingPath), "missing required field \"\(key.stringValue)\"")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return ProfileError("", "malformed JSON" + syntaxLocation(context, data: data))
+            }
+            return ProfileError(jsonPath(context.codingPath), context.debugDescription)
+        @unknown default:
+            return ProfileError("", "\(error)")
+        }
+    }
+
+    private static func typeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is UInt64.Type, is Int.Type: return "a non-negative integer"
+        case is [Any].Type: return "an array"
+        default: return type == Profile.self ? "an object" : "an object or value of type \(type)"
+        }
+    }
+
+    private static func found(_ context: DecodingError.Context, data: Data) -> String {
+        let text = context.debugDescription
+        if let range = text.range(of: "but found ") {
+            return ", found " + text[range.upperBound...].trimmingCharacters(in: CharacterSet(charactersIn: ". "))
+        }
+        if text.contains("does not fit") || text.contains("not representable") || text.contains("out of range") {
+            return ", found a value out of range (negative, fractional or above 2^64-1)"
+        }
+        return ""
+    }
+
+    /// Foundation reports syntax errors with a character offset or a line and column in the
+    /// underlying error; turn either into "at line L, column C".
+    private static func syntaxLocation(_ context: DecodingError.Context, data: Data) -> String {
+        let underlying = (context.underlyingError.map { "\($0)" } ?? "") + " " + context.debugDescription
+        if let line = firstNumber(after: "line ", in: underlying), let column = firstNumber(after: "column ", in: underlying) {
+            return " at line \(line), column \(column)"
+        }
+        if let offset = firstNumber(after: "character ", in: underlying) ?? firstNumber(after: "offset ", in: underlying) {
+            let (line, column) = lineAndColumn(ofByte: offset, in: data)
+            return " at line \(line), column \(column)"
+        }
+        if data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {
+            return ": the file is empty"
+        }
+        return ""
+    }
+
+    private static func firstNumber(after marker: String, in text: String) -> Int? {
+        guard let range = text.range(of: marker) else { return nil }
+        let digits = text[range.upperBound...].prefix(while: { $0.isNumber })
+        return Int(digits)
+    }
+
+    static func lineAndColumn(ofByte offset: Int, in data: Data) -> (Int, Int) {
+        var line = 1, column = 1
+        for byte in data.prefix(offset) {
+            if byte == 0x0a { line += 1; column = 1 } else { column += 1 }
+        }
+        return (line, column)
+    }
+
+    static func jsonPath(_ codingPath: [CodingKey]) -> String {
+        var path = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : "." + key.stringValue
+            }
+        }
+        return path
+    }
+}
