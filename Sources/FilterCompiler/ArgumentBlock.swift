@@ -7,6 +7,8 @@ import SeccompProfile
 public struct ArgumentBlock: Hashable, Sendable {
     public var rules: [ArgumentRule]
     public var fallback: SeccompAction
+    /// The ABI's arguments are 32 bits: compare low halves only, never load a high half.
+    public var lowHalfOnly: Bool
 
     public struct ArgumentRule: Hashable, Sendable {
         public var conditions: [ArgumentComparison]
@@ -16,7 +18,7 @@ public struct ArgumentBlock: Hashable, Sendable {
     /// The decision tree that checks the arguments, 64-bit values compared as two 32-bit halves.
     func decisionTree() -> DecisionNode {
         if let index = singleArgumentIndex() {
-            return IntervalFunction(block: self, index: index).decisionTree()
+            return IntervalFunction(block: self, index: index).decisionTree(lowHalfOnly: lowHalfOnly)
         }
         return sequentialTree()
     }
@@ -40,11 +42,32 @@ public struct ArgumentBlock: Hashable, Sendable {
         for rule in ordered.reversed() {
             var success = DecisionNode.ret(rule.action)
             for condition in rule.conditions.reversed() {
-                success = Self.test(condition, ifTrue: success, ifFalse: next)
+                success = lowHalfOnly ? Self.testLowHalf(condition, ifTrue: success, ifFalse: next)
+                    : Self.test(condition, ifTrue: success, ifFalse: next)
             }
             next = success
         }
         return next
+    }
+
+    /// One comparison of a 32-bit argument (values already cut to their low half).
+    static func testLowHalf(_ c: ArgumentComparison, ifTrue t: DecisionNode, ifFalse f: DecisionNode) -> DecisionNode {
+        let offset = SeccompDataLayout.argument(c.index, high: false)
+        let v = UInt32(truncatingIfNeeded: c.value)
+        switch c.op {
+        case .equal: return .load(offset, .branch(op: BPFOps.jeq, k: v, ifTrue: t, ifFalse: f))
+        case .notEqual: return .load(offset, .branch(op: BPFOps.jeq, k: v, ifTrue: f, ifFalse: t))
+        case .greaterThan: return .load(offset, .branch(op: BPFOps.jgt, k: v, ifTrue: t, ifFalse: f))
+        case .greaterOrEqual: return .load(offset, .branch(op: BPFOps.jge, k: v, ifTrue: t, ifFalse: f))
+        case .lessThan: return .load(offset, .branch(op: BPFOps.jge, k: v, ifTrue: f, ifFalse: t))
+        case .lessOrEqual: return .load(offset, .branch(op: BPFOps.jgt, k: v, ifTrue: f, ifFalse: t))
+        case .maskedEqual:
+            let mask = UInt32(truncatingIfNeeded: c.value), expected = UInt32(truncatingIfNeeded: c.valueTwo)
+            if expected & ~mask != 0 { return f }
+            if mask == 0 { return t }
+            if mask == .max { return .load(offset, .branch(op: BPFOps.jeq, k: expected, ifTrue: t, ifFalse: f)) }
+            return .load(offset, .and(mask, .branch(op: BPFOps.jeq, k: expected, ifTrue: t, ifFalse: f)))
+        }
     }
 
     /// One 64-bit comparison: the high halves decide unless they are equal, then the low halves.
@@ -134,8 +157,16 @@ struct IntervalFunction {
         }
     }
 
-    func decisionTree() -> DecisionNode {
+    func decisionTree(lowHalfOnly: Bool) -> DecisionNode {
         if pieces.count == 1 { return .ret(pieces[0].action) }
+        if lowHalfOnly {
+            // Values were cut to 32 bits, so every piece past the first high value is the
+            // same as the last piece below 2^32: search the low half alone.
+            let ranges = pieces.filter { $0.low <= 0xffff_ffff }.map {
+                ValueRange(low: UInt32($0.low), high: UInt32(min($0.high, 0xffff_ffff)), node: .ret($0.action))
+            }
+            return .load(SeccompDataLayout.argument(index, high: false), SearchTree.build(ranges))
+        }
         // Walk the high halves: a run of high values either maps to one action for
         // every low half, or (one high value at a time) needs a search over the low half.
         var highRanges: [ValueRange] = []

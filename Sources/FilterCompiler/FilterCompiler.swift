@@ -108,15 +108,17 @@ public enum FilterCompiler {
         }
         var decisions: [UInt32: SyscallDecision] = [:]
         for (number, rules) in byNumber {
+            let conditions = rules.map { $0.effectiveConditions(on: architecture) }
             // An unconditional rule decides the call (the first one, if several).
-            if let unconditional = rules.first(where: { $0.conditions.isEmpty }) {
-                if unconditional.action != policy.defaultAction {
-                    decisions[number] = .action(unconditional.action)
+            if let first = conditions.firstIndex(where: \.isEmpty) {
+                if rules[first].action != policy.defaultAction {
+                    decisions[number] = .action(rules[first].action)
                 }
                 continue
             }
-            let block = ArgumentBlock(rules: rules.map { .init(conditions: $0.conditions, action: $0.action) },
-                                      fallback: policy.defaultAction)
+            let block = ArgumentBlock(
+                rules: zip(conditions, rules).map { .init(conditions: $0, action: $1.action) },
+                fallback: policy.defaultAction, lowHalfOnly: architecture.comparesLowHalfOnly)
             decisions[number] = .arguments(block)
         }
         return ArchitecturePlan(architecture: architecture, table: table, decisions: decisions,

@@ -31,12 +31,22 @@ public struct ArgumentComparison: Hashable, Sendable, CustomStringConvertible {
     public var value: UInt64
     public var valueTwo: UInt64
 
+    /// For `maskedEqual`, bits of `valueTwo` outside the mask are dropped, as libseccomp
+    /// does: `(arg & mask) == (valueTwo & mask)`.
     public init(index: Int, op: ComparisonOperator, value: UInt64, valueTwo: UInt64 = 0) {
         self.index = index
         self.op = op
         self.value = value
-        self.valueTwo = valueTwo
+        self.valueTwo = op == .maskedEqual ? valueTwo & value : valueTwo
     }
+
+    /// The comparison an ABI with 32-bit arguments makes: low halves only.
+    public var lowHalf: ArgumentComparison {
+        ArgumentComparison(index: index, op: op, value: value & 0xffff_ffff, valueTwo: valueTwo & 0xffff_ffff)
+    }
+
+    /// A masked comparison with an empty mask holds for every argument.
+    public var alwaysHolds: Bool { op == .maskedEqual && value == 0 }
 
     public func holds(for argument: UInt64) -> Bool {
         switch op {
@@ -74,8 +84,21 @@ public struct PolicyRule: Hashable, Sendable {
         self.entry = entry
     }
 
-    public func matches(_ args: [UInt64]) -> Bool {
-        conditions.allSatisfy { $0.holds(for: $0.index < args.count ? args[$0.index] : 0) }
+    /// The conditions as a filter for `architecture` tests them: cut to the low half
+    /// on ABIs with 32-bit arguments, and without those that always hold (an empty
+    /// mask), so a rule left with none is unconditional there (libseccomp does the same).
+    public func effectiveConditions(on architecture: Architecture) -> [ArgumentComparison] {
+        let narrow = architecture.comparesLowHalfOnly
+        return conditions.map { narrow ? $0.lowHalf : $0 }.filter { !$0.alwaysHolds }
+    }
+
+    /// Whether every condition holds for a call on `architecture`.
+    public func matches(_ args: [UInt64], on architecture: Architecture = .x86_64) -> Bool {
+        let narrow = architecture.comparesLowHalfOnly
+        return effectiveConditions(on: architecture).allSatisfy { c in
+            let arg = c.index < args.count ? args[c.index] : 0
+            return c.holds(for: narrow ? arg & 0xffff_ffff : arg)
+        }
     }
 }
 
@@ -105,12 +128,13 @@ public struct Policy: Sendable {
     /// The decision for one syscall, by the rules' meaning alone (no filter involved):
     /// an unconditional rule decides (the first, if several); otherwise, among the
     /// conditional rules that match, the most restrictive action; otherwise the default.
-    public func decide(syscall: String, args: [UInt64]) -> (action: SeccompAction, rule: PolicyRule?) {
+    /// `architecture` decides how wide arguments are (see `Architecture.comparesLowHalfOnly`).
+    public func decide(syscall: String, args: [UInt64], on architecture: Architecture = .x86_64) -> (action: SeccompAction, rule: PolicyRule?) {
         let candidates = rules.filter { $0.syscall == syscall }
-        if let unconditional = candidates.first(where: { $0.conditions.isEmpty }) {
+        if let unconditional = candidates.first(where: { $0.effectiveConditions(on: architecture).isEmpty }) {
             return (unconditional.action, unconditional)
         }
-        let matching = candidates.filter { $0.matches(args) }
+        let matching = candidates.filter { $0.matches(args, on: architecture) }
         if let winner = matching.min(by: { $0.action.restrictiveness < $1.action.restrictiveness }) {
             return (winner.action, winner)
         }

@@ -25,6 +25,11 @@ public struct Architecture: Hashable, Sendable, CustomStringConvertible {
     /// True for the x32 ABI, whose calls arrive under `AUDIT_ARCH_X86_64`.
     public var isX32: Bool { numberBase == 0x4000_0000 }
 
+    /// ABIs whose arguments are 32 bits wide (i386, arm, x32, MIPS o32 and n32):
+    /// filters compare only the low half of each argument, against the low half
+    /// of the profile's value, as libseccomp (and so runc and Docker) do.
+    public var comparesLowHalfOnly: Bool { !is64Bit || isX32 || name.hasSuffix("n32") }
+
     public static func == (lhs: Architecture, rhs: Architecture) -> Bool { lhs.name == rhs.name }
     public func hash(into hasher: inout Hasher) { hasher.combine(name) }
 }

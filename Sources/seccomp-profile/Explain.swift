@@ -73,7 +73,7 @@ struct Explain: ParsableCommand {
             print(String(format: "  %04d: 0x%02x 0x%02x 0x%02x 0x%08x  ", pc, ins.code, ins.jt, ins.jf, ins.k) + listing[pc])
         }
         print("result: \(outcome.action) after \(outcome.executed) instructions")
-        let decided = filter.policy.decide(syscall: name, args: values)
+        let decided = filter.policy.decide(syscall: name, args: values, on: arch)
         if let rule = decided.rule {
             let conditions = rule.conditions.isEmpty ? "" : " when " + rule.conditions.map(\.description).joined(separator: " && ")
             print("because: syscalls[\(rule.entry)] \(rule.action)\(conditions)")

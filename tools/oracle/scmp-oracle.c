@@ -16,10 +16,13 @@
  *                                   for names libseccomp cannot resolve)
  *   ours PATH                       also run this raw filter (little-endian
  *                                   struct sock_filter[]) for every query
- *   q AUDITARCH NR A0..A5 EXPECTED  run one query against the filter(s)
+ *   q AUDITARCH NR A0..A5 EXPECTED  run one query against the filter(s); prints
+ *                                   "mismatch ..." when either differs
  *   export PATH                     write libseccomp's raw filter to PATH
  *   count AUDITARCH LO HI           mean/max instructions over NR in [LO,HI]
  *                                   with zero arguments (prints "count ...")
+ *   resolve ARCH NAME               prints "nr ARCH NAME N": libseccomp's number
+ *                                   for NAME on ARCH, -1 if it has none
  * At EOF prints "checked N mismatches M".
  */
 #include <errno.h>
@@ -246,7 +249,13 @@ int main(void)
 		char *tok = strtok(line, " \t\n");
 		if (!tok || tok[0] == '#')
 			continue;
-		if (!strcmp(tok, "optimize")) {
+		if (!strcmp(tok, "resolve")) {
+			const char *arch = strtok(NULL, " \t\n");
+			const char *name = strtok(NULL, " \t\n");
+			uint32_t token = seccomp_arch_resolve_name(arch);
+			int nr = token ? seccomp_syscall_resolve_name_arch(token, name) : -1;
+			printf("nr %s %s %d\n", arch, name, nr < 0 ? -1 : nr);
+		} else if (!strcmp(tok, "optimize")) {
 			optimize = atoi(strtok(NULL, " \t\n"));
 		} else if (!strcmp(tok, "default")) {
 			def = (uint32_t)strtoul(strtok(NULL, " \t\n"), NULL, 0);
@@ -334,10 +343,10 @@ int main(void)
 			got_ours = have_ours ? run(&ours, &q, &steps) : expected;
 			if (got != expected || got_ours != expected) {
 				mismatches++;
-				if (mismatches <= 20)
+				if (mismatches <= 100000)
 					printf("mismatch arch=0x%08x nr=%u args=%#" PRIx64 ",%#" PRIx64 ",%#" PRIx64
 					       ",%#" PRIx64 ",%#" PRIx64 ",%#" PRIx64
-					       " libseccomp=0x%08x ours=0x%08x emulator=0x%08x\n",
+					       " libseccomp=0x%08x ours=0x%08x expected=0x%08x\n",
 					       q.arch, q.nr, q.args[0], q.args[1], q.args[2], q.args[3],
 					       q.args[4], q.args[5], got, got_ours, expected);
 			}
