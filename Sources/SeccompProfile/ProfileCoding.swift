@@ -73,7 +73,13 @@ extension Profile {
     /// Foundation reports syntax errors with a character offset or a line and column in the
     /// underlying error; turn either into "at line L, column C".
     private static func syntaxLocation(_ context: DecodingError.Context, data: Data) -> String {
-        let underlying = (context.underlyingError.map { "\($0)" } ?? "") + " " + context.debugDescription
+        var underlying = (context.underlyingError.map { "\($0)" } ?? "") + " " + context.debugDescription
+        // JSONDecoder may not say where; JSONSerialization does ("around character N").
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            underlying += " " + String(describing: error)
+        }
         if let line = firstNumber(after: "line ", in: underlying), let column = firstNumber(after: "column ", in: underlying) {
             return " at line \(line), column \(column)"
         }

@@ -1,0 +1,171 @@
+import Foundation
+import XCTest
+
+/// The `seccomp-profile` binary as a user runs it: output, one-line errors, exit status.
+final class SeccompProfileCLITests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let dockerDefault = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/docker/default.json").path
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        let dir = ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path
+        let binary = dir + "/seccomp-profile"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw XCTSkip("seccomp-profile not built at \(binary): run make build")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = scratch.appendingPathComponent("stdout"), err = scratch.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus,
+                      stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+
+    func profile(_ json: String, named name: String = "p.json") throws -> String {
+        let path = scratch.appendingPathComponent(name).path
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// A bad input: exit status 2 and exactly one line on stderr containing `message`.
+    func assertBadInput(_ arguments: [String], _ message: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try run(arguments)
+        XCTAssertEqual(result.status, 2, result.stderr, file: file, line: line)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(message), "expected \"\(message)\" in: \(result.stderr)", file: file, line: line)
+        XCTAssertTrue(result.stdout.isEmpty, file: file, line: line)
+    }
+
+    func entry(_ fields: String) -> String {
+        #"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, {\#(fields)}]}"#
+    }
+
+    func testArgumentIndexOutOfRangeIsNamedByPath() throws {
+        let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "value": 1, "op": "SCMP_CMP_EQ"}]"#))
+        try assertBadInput(["compile", p], "p.json: syscalls[1].args[0].index: 7 is out of range 0...5")
+    }
+
+    func testUnknownActionIsRejected() throws {
+        let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_MAYBE""#))
+        try assertBadInput(["validate", p], "syscalls[1].action: unknown action \"SCMP_ACT_MAYBE\"")
+    }
+
+    func testUnknownOperatorIsRejected() throws {
+        let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_ABOUT"}]"#))
+        try assertBadInput(["check", p], "syscalls[1].args[0].op: unknown operator \"SCMP_CMP_ABOUT\"")
+    }
+
+    func testUnknownArchitectureIsRejected() throws {
+        let p = try profile(#"{"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_PDP11"], "syscalls": []}"#)
+        try assertBadInput(["compile", p], "architectures[0]: unknown architecture \"SCMP_ARCH_PDP11\"")
+        try assertBadInput(["compile", Self.dockerDefault, "--arch", "vax"], "--arch: unknown architecture \"vax\"")
+    }
+
+    func testErrnoAbove4095IsRejected() throws {
+        let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4096"#))
+        try assertBadInput(["validate", p], "syscalls[1].errnoRet: 4096 is above 4095")
+        let fixture = Self.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/docker/fixture-example.json").path
+        try assertBadInput(["validate", fixture], "syscalls[3].errnoRet: 12345 is above 4095")
+    }
+
+    func testEmptyNamesAreRejected() throws {
+        let p = try profile(entry(#""names": [], "action": "SCMP_ACT_ALLOW""#))
+        try assertBadInput(["validate", p], "syscalls[1].names: no syscall names")
+        let q = try profile(entry(#""names": [""], "action": "SCMP_ACT_ALLOW""#), named: "q.json")
+        try assertBadInput(["validate", q], "syscalls[1].names[0]: empty syscall name")
+    }
+
+    func testMalformedJSONGivesLineAndColumn() throws {
+        let p = try profile("{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [ {\"names\": [\"read\"],, } ]\n}\n")
+        try assertBadInput(["validate", p], "p.json: malformed JSON at line 3,")
+    }
+
+    func testWrongTypeIsNamedByPath() throws {
+        let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ALLOW", "args": [{"index": "zero", "value": 1, "op": "SCMP_CMP_EQ"}]"#))
+        try assertBadInput(["validate", p], "syscalls[1].args[0].index: expected a non-negative integer")
+    }
+
+    func testMissingFileAndMissingArgument() throws {
+        try assertBadInput(["compile", scratch.appendingPathComponent("absent.json").path], "absent.json: no such file")
+        try assertBadInput(["compile"], "Missing expected argument")
+        try assertBadInput(["explain", Self.dockerDefault, "--syscall", "frobnicate"], "--syscall: unknown syscall \"frobnicate\"")
+    }
+
+    func testUnknownSyscallWarnsOrFailsWithStrict() throws {
+        let p = try profile(entry(#""names": ["reed"], "action": "SCMP_ACT_ALLOW""#))
+        let lenient = try run(["compile", p, "-o", scratch.appendingPathComponent("f.bpf").path])
+        XCTAssertEqual(lenient.status, 0)
+        XCTAssertTrue(lenient.stderr.contains("warning: \(p): syscalls[1].names[0]: unknown syscall \"reed\", skipped"), lenient.stderr)
+        try assertBadInput(["compile", p, "--strict", "-o", scratch.appendingPathComponent("g.bpf").path], "syscalls[1].names[0]: unknown syscall \"reed\"")
+    }
+
+    func testCompileWritesLoadableRawFilter() throws {
+        let out = scratch.appendingPathComponent("docker.bpf").path
+        let result = try run(["compile", Self.dockerDefault, "-o", out])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
+        let reported = result.stderr.split(separator: " ").dropFirst(2).first.flatMap { Int($0) }
+        XCTAssertEqual(bytes.count, (reported ?? -1) * 8, result.stderr)
+        // First instruction: A = arch (BPF_LD|BPF_W|BPF_ABS, k = 4).
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x20, 0, 0, 0, 4, 0, 0, 0])
+    }
+
+    func testCheckShowsNumbersActionAndRule() throws {
+        // With Docker's default capabilities reboot (CAP_SYS_BOOT) falls to the default.
+        let result = try run(["check", Self.dockerDefault, "reboot", "personality", "read", "--arch", "x86_64,x86"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let rows = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        XCTAssertEqual(rows[0].prefix(4), ["syscall", "x86_64", "x86", "action"])
+        XCTAssertEqual(rows[1].prefix(5), ["reboot", "169", "88", "ERRNO(1)", "default"])
+        XCTAssertEqual(rows[2].prefix(4), ["personality", "135", "136", "args"])
+        XCTAssertEqual(rows[3].prefix(4), ["read", "0", "3", "ALLOW"])
+        let expect = try run(["check", Self.dockerDefault, "read", "reboot", "--expect-allowed"])
+        XCTAssertEqual(expect.status, 1)
+        XCTAssertTrue(expect.stderr.contains("not allowed everywhere: reboot"), expect.stderr)
+    }
+
+    func testExplainFollowsArgumentCheck() throws {
+        let allowed = try run(["explain", Self.dockerDefault, "--syscall", "personality", "--args", "0x8", "--arch", "x86_64"])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertTrue(allowed.stdout.contains("result: ALLOW after"), allowed.stdout)
+        XCTAssertTrue(allowed.stdout.contains("A = args[0]"), allowed.stdout)
+        let denied = try run(["explain", Self.dockerDefault, "--syscall", "personality", "--args", "0x9", "--arch", "x86_64"])
+        XCTAssertTrue(denied.stdout.contains("result: ERRNO(1) after"), denied.stdout)
+        XCTAssertTrue(denied.stdout.contains("because: no rule matches; default action ERRNO(1)"), denied.stdout)
+    }
+
+    func testStatsMeetsTheCompilerGoalsOnDockerDefault() throws {
+        let result = try run(["stats", Self.dockerDefault, "--numbers", "0-462", "--json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as! [String: Any]
+        let arches = json["architectures"] as! [[String: Any]]
+        let x86_64 = arches.first { $0["architecture"] as? String == "x86_64" }!
+        XCTAssertEqual(arches.map { $0["architecture"] as! String }, ["x86_64", "x86", "x32"])
+        XCTAssertLessThanOrEqual(json["length"] as! Int, 400)
+        XCTAssertLessThanOrEqual(x86_64["meanInstructions"] as! Double, 10)
+        XCTAssertLessThanOrEqual(x86_64["longestPath"] as! Int, 14)
+        XCTAssertEqual(x86_64["cacheable"] as! Int, x86_64["allowedWithoutArguments"] as! Int)
+    }
+}
