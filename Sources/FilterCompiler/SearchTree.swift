@@ -1,4 +1,3 @@
-import Foundation
 /// Lays a search tree of `jge` comparisons over ranges that cover all 32-bit values.
 ///
 /// Among trees whose longest path stays within a budget, it picks the one with
@@ -112,7 +111,6 @@ private struct OptimalTree {
         let root = (0...budgetLimit).map { cost[slot(0, n - 1, $0)] }
         let bestMean = root.min()!
         let budget = root.firstIndex(where: { $0 <= bestMean * 1.10 + 1e-9 })!
-        if ProcessInfo.processInfo.environment["TREE_DEBUG"] != nil { print(n, root.enumerated().filter { $0.element.isFinite }.map { "\($0.offset):\(String(format: "%.1f", $0.element))" }) }
         return reconstruct(0, n - 1, budget)
     }
 

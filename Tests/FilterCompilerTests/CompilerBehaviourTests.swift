@@ -1,0 +1,134 @@
+import CBPF
+import FilterCompiler
+import SeccompProfile
+import SyscallTable
+import XCTest
+
+/// The compiler's layout rules, checked by running its output in the emulator
+/// against what the rules mean (`Policy.decide`).
+final class CompilerBehaviourTests: XCTestCase {
+    func rule(_ name: String, _ action: SeccompAction, _ conditions: [ArgumentComparison] = []) -> PolicyRule {
+        PolicyRule(syscall: name, action: action, conditions: conditions, entry: 0)
+    }
+
+    func run(_ program: Program, _ arch: Architecture, _ nr: UInt32, _ args: [UInt64] = []) throws -> Emulator.Outcome {
+        try Emulator(program).run(SeccompData(nr: nr, arch: arch.auditArch, args: args))
+    }
+
+    func testUncoveredArchitectureIsKilled() throws {
+        let program = try FilterCompiler.compile(Policy(defaultAction: .allow, architectures: [.x86_64], rules: [])).program
+        XCTAssertEqual(try run(program, .aarch64, 0).action, .killProcess)
+        XCTAssertEqual(try run(program, .x86, 20).action, .killProcess)
+        XCTAssertEqual(try run(program, .x86_64, 39).action, .allow)
+    }
+
+    func testX32CallsAreKilledUnlessX32IsCovered() throws {
+        let getpid32 = SyscallTable.forArchitecture(.x32).number(of: "getpid")!
+        let without = try FilterCompiler.compile(Policy(defaultAction: .errno(1), architectures: [.x86_64], rules: [rule("getpid", .allow)])).program
+        XCTAssertEqual(try run(without, .x86_64, getpid32).action, .killProcess)
+        let with = try FilterCompiler.compile(Policy(defaultAction: .errno(1), architectures: [.x86_64, .x32], rules: [rule("getpid", .allow)])).program
+        XCTAssertEqual(try run(with, .x32, getpid32).action, .allow)
+        XCTAssertEqual(try run(with, .x86_64, 39).action, .allow)
+        XCTAssertEqual(try run(with, .x32, SyscallTable.forArchitecture(.x32).number(of: "getuid")!).action, .errno(1))
+    }
+
+    func testNumbersBeyondTheTableGetENOSYSOnlyWhenTheDefaultDenies() throws {
+        let table = SyscallTable.forArchitecture(.x86_64)
+        let denying = try FilterCompiler.compile(Policy(defaultAction: .killProcess, architectures: [.x86_64], rules: [])).program
+        XCTAssertEqual(try run(denying, .x86_64, table.highestNumber + 1).action, .errno(38))
+        XCTAssertEqual(try run(denying, .x86_64, 0x3fff_ffff).action, .errno(38))
+        XCTAssertEqual(try run(denying, .x86_64, table.highestNumber).action, .killProcess)
+        let logging = try FilterCompiler.compile(Policy(defaultAction: .log, architectures: [.x86_64], rules: [])).program
+        XCTAssertEqual(try run(logging, .x86_64, table.highestNumber + 1).action, .log)
+    }
+
+    func testAllowedCallsWithoutArgumentChecksReadOnlyNrAndArch() throws {
+        let policy = Policy(defaultAction: .errno(1), architectures: [.x86_64, .x86], rules: [
+            rule("read", .allow), rule("write", .allow),
+            rule("personality", .allow, [ArgumentComparison(index: 0, op: .equal, value: 8)]),
+        ])
+        let program = try FilterCompiler.compile(policy).program
+        for arch in [Architecture.x86_64, .x86] {
+            let table = SyscallTable.forArchitecture(arch)
+            XCTAssertFalse(try run(program, arch, table.number(of: "read")!).readBeyondNrAndArch)
+            XCTAssertTrue(try run(program, arch, table.number(of: "personality")!, [8]).readBeyondNrAndArch)
+        }
+    }
+
+    /// A 64-bit argument is compared in two halves: values that differ only in the
+    /// high half must not be confused on x86_64; on i386 only the low half exists.
+    func testHighHalfDecidesOnX86_64AndIsIgnoredOnX86() throws {
+        let policy = Policy(defaultAction: .errno(1), architectures: [.x86_64, .x86], rules: [
+            rule("personality", .allow, [ArgumentComparison(index: 0, op: .equal, value: 8)]),
+            rule("socket", .allow, [ArgumentComparison(index: 0, op: .greaterThan, value: 40)]),
+        ])
+        let program = try FilterCompiler.compile(policy).program
+        let personality64 = SyscallTable.forArchitecture(.x86_64).number(of: "personality")!
+        XCTAssertEqual(try run(program, .x86_64, personality64, [8]).action, .allow)
+        XCTAssertEqual(try run(program, .x86_64, personality64, [0x1_0000_0008]).action, .errno(1))
+        let socket64 = SyscallTable.forArchitecture(.x86_64).number(of: "socket")!
+        XCTAssertEqual(try run(program, .x86_64, socket64, [0x1_0000_0000]).action, .allow)
+        XCTAssertEqual(try run(program, .x86_64, socket64, [40]).action, .errno(1))
+        let personality32 = SyscallTable.forArchitecture(.x86).number(of: "personality")!
+        XCTAssertEqual(try run(program, .x86, personality32, [8]).action, .allow)
+        XCTAssertEqual(try run(program, .x86, personality32, [0x1_0000_0008]).action, .allow)
+    }
+
+    /// Hundreds of distinct outcomes push shared returns and subtrees beyond the
+    /// 255-instruction reach of a conditional jump; the layout must still be exact.
+    func testLongJumpsAreBridged() throws {
+        var rules: [PolicyRule] = []
+        let table = SyscallTable.forArchitecture(.x86_64)
+        for (i, entry) in table.entries.enumerated() {
+            let action: SeccompAction = .errno(UInt16(1 + i % 3))
+            if i % 4 == 0 {
+                rules.append(rule(entry.name, action, [ArgumentComparison(index: i % 6, op: .lessThan, value: UInt64(i) << 20)]))
+            } else {
+                rules.append(rule(entry.name, i % 2 == 0 ? .allow : action))
+            }
+        }
+        let policy = Policy(defaultAction: .killProcess, architectures: [.x86_64], rules: rules)
+        let program = try FilterCompiler.compile(policy).program
+        let farJumps = program.instructions.enumerated().filter { pc, ins in
+            ins.code == BPF.jmp | BPF.ja && ins.k > 255
+        }
+        XCTAssertGreaterThan(program.count, 600)
+        XCTAssertFalse(farJumps.isEmpty, "this profile is meant to need ja bridges")
+        for entry in table.entries {
+            for args in [[UInt64](), [0, 0, 0, 0, 0, 0], [UInt64](repeating: 1 << 40, count: 6)] {
+                let got = try run(program, .x86_64, entry.number, args).action
+                XCTAssertEqual(got, policy.decide(syscall: entry.name, args: args).action, entry.name)
+            }
+        }
+    }
+
+    func testFilterLongerThanTheKernelLimitIsAnError() throws {
+        var rules: [PolicyRule] = []
+        for arch in [Architecture.x86_64, .x86, .x32] {
+            for (i, entry) in SyscallTable.forArchitecture(arch).entries.enumerated() {
+                for k in 0..<3 {
+                    rules.append(rule(entry.name, .errno(UInt16(i % 50 + 1)), [ArgumentComparison(index: k, op: .equal, value: UInt64(i * 7 + k) << 33 | 5)]))
+                }
+            }
+        }
+        let policy = Policy(defaultAction: .allow, architectures: [.x86_64, .x86, .x32], rules: rules)
+        XCTAssertThrowsError(try FilterCompiler.compile(policy)) { error in
+            guard case CompileError.tooLong(let n) = error else { return XCTFail("\(error)") }
+            XCTAssertGreaterThan(n, BPF.maxInstructions)
+            XCTAssertTrue("\(error)".contains("the kernel accepts at most 4096"))
+        }
+    }
+
+    func testDisassemblyNamesArchitecturesFieldsAndActions() throws {
+        let program = try FilterCompiler.compile(Policy(defaultAction: .errno(1), architectures: [.x86_64],
+                                                        rules: [rule("getpid", .allow)])).program
+        let listing = Disassembler(program).listing()
+        XCTAssertTrue(listing.hasPrefix(" line  CODE  JT   JF      K\n"), listing)
+        XCTAssertTrue(listing.contains("A = arch"), listing)
+        XCTAssertTrue(listing.contains("ARCH_X86_64"), listing)
+        XCTAssertTrue(listing.contains("A = sys_number"), listing)
+        XCTAssertTrue(listing.contains("return ALLOW"), listing)
+        XCTAssertTrue(listing.contains("return ERRNO(1)"), listing)
+        XCTAssertTrue(listing.contains("return KILL_PROCESS"), listing)
+    }
+}
