@@ -42,12 +42,40 @@ extension Profile {
             return ProfileError(jsonPath(context.codingPath), "missing required field \"\(key.stringValue)\"")
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
+                // Well-formed JSON can still hold a number no field takes (-1, 1.5): find it.
+                if let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+                   let bad = firstBadNumber(in: parsed, path: "") {
+                    return bad
+                }
                 return ProfileError("", "malformed JSON" + syntaxLocation(context, data: data))
             }
             return ProfileError(jsonPath(context.codingPath), context.debugDescription)
         @unknown default:
             return ProfileError("", "\(error)")
         }
+    }
+
+    /// The integer fields of a profile; each must hold a whole number from 0 to 2^64-1.
+    private static let integerFields: Set<String> = ["index", "value", "valueTwo", "errnoRet", "defaultErrnoRet"]
+
+    private static func firstBadNumber(in object: Any, path: String) -> ProfileError? {
+        if let dictionary = object as? [String: Any] {
+            for key in dictionary.keys.sorted() {
+                let childPath = path.isEmpty ? key : path + "." + key
+                if integerFields.contains(key), let number = dictionary[key] as? NSNumber {
+                    let text = number.stringValue
+                    if text.hasPrefix("-") || text.contains(".") || text.contains("e") {
+                        return ProfileError(childPath, "\(text) is not a whole number from 0 to 2^64-1")
+                    }
+                }
+                if let found = firstBadNumber(in: dictionary[key]!, path: childPath) { return found }
+            }
+        } else if let array = object as? [Any] {
+            for (i, element) in array.enumerated() {
+                if let found = firstBadNumber(in: element, path: "\(path)[\(i)]") { return found }
+            }
+        }
+        return nil
     }
 
     private static func typeName(_ type: Any.Type) -> String {

@@ -55,6 +55,9 @@ public enum ProfileValidator {
         if let name = entry.name, name.isEmpty {
             problems.append(ProfileError(path + ".name", "empty syscall name"))
         }
+        if entry.name != nil && entry.names != nil {
+            problems.append(ProfileError(path + ".name", "an entry gives either \"names\" or the old \"name\", not both"))
+        }
         for (j, arg) in (entry.args ?? []).enumerated() {
             let argPath = "\(path).args[\(j)]"
             if arg.index > 5 {

@@ -1,0 +1,47 @@
+import Foundation
+import SeccompProfile
+import XCTest
+
+/// The shared corpus of real profiles, next to the package: …/Tests/SeccompProfileTests/Corpus.swift
+/// → package root → ../shared/corpus/docker.
+enum Corpus {
+    static var directory: URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .appendingPathComponent("shared/corpus/docker")
+    }
+
+    static let files = [
+        "default.json", "fixture-default-old-format.json", "fixture-example.json", "fixture-conditional_include.json",
+    ]
+
+    static func path(_ name: String) throws -> String {
+        let path = directory.appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw XCTSkip("corpus file \(name) not found at \(path)")
+        }
+        return path
+    }
+
+    static func load(_ name: String) throws -> Profile {
+        try Profile.load(path: path(name))
+    }
+}
+
+/// Decodes a profile written inline in a test.
+func profile(_ json: String) throws -> Profile {
+    try Profile.decode(Data(json.utf8), source: "test.json")
+}
+
+/// The problems `Profile.decode` reports for `json`, or a failure if it decodes.
+func decodeProblems(_ json: String, file: StaticString = #filePath, line: UInt = #line) -> [ProfileError] {
+    do throws(ProfileLoadError) {
+        _ = try Profile.decode(Data(json.utf8), source: "test.json")
+        XCTFail("expected a decoding error", file: file, line: line)
+        return []
+    } catch {
+        XCTAssertEqual(error.source, "test.json", file: file, line: line)
+        return error.problems
+    }
+}
