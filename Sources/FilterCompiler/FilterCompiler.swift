@@ -166,7 +166,10 @@ public enum FilterCompiler {
                 if native == nil {
                     return SearchTree.build(ranges + [ValueRange(low: x32Bit, high: .max, node: x32Tree)])
                 }
-                ranges.append(ValueRange(low: x32Bit, high: .max, node: x32Tree, weight: 1e-3, budgetCost: 1))
+                // Weighted as if one call in 25 were x32's: its tree sits a few levels down,
+                // costing x86_64 well under 0.1 instruction on average.
+                let nativeWeight = ranges.reduce(0) { $0 + $1.weight }
+                ranges.append(ValueRange(low: x32Bit, high: .max, node: x32Tree, weight: nativeWeight * 0.04, budgetCost: 1))
             } else {
                 ranges.append(ValueRange(low: x32Bit, high: .max, node: .ret(.killProcess), weight: 1e-3))
             }
