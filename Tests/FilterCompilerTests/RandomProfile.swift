@@ -31,7 +31,7 @@ enum RandomProfile {
         var unconditionalAction: [String: String] = [:]
         var entries: [SyscallEntry] = []
         for _ in 0..<Int.random(in: 3...30, using: &g) {
-            var action = ruleActions.randomElement(using: &g)!
+            let action = ruleActions.randomElement(using: &g)!
             var entry = SyscallEntry(action: action)
             if action == "SCMP_ACT_ERRNO" || action == "SCMP_ACT_TRACE", Int.random(in: 0..<3, using: &g) > 0 {
                 entry.errnoRet = [1, 13, 38, 4094, UInt64.random(in: 1...4094, using: &g)].randomElement(using: &g)!
@@ -56,12 +56,11 @@ enum RandomProfile {
                 chosen.append(name)
             }
             if chosen.isEmpty { continue }
-            if Int.random(in: 0..<10, using: &g) == 0 {
+            if chosen.count == 1 && Bool.random(using: &g) {
                 entry.name = chosen[0]  // the old singular spelling
-                chosen.removeFirst()
+            } else {
+                entry.names = chosen
             }
-            entry.names = chosen.isEmpty ? nil : chosen
-            if entry.allNames.isEmpty { action = "SCMP_ACT_ALLOW"; continue }
             entries.append(entry)
         }
         profile.syscalls = entries
