@@ -7,10 +7,12 @@ BUILD      := .build
 RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
-DEB_PACKAGES := libseccomp-dev gcc-multilib python3
+DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace
+BPF        := $(BUILD)/bpf
+CLANG      ?= clang
 DOCKER_DEFAULT ?= $(firstword $(wildcard ../shared/corpus/docker/default.json) profiles/docker-default.json)
 
-.PHONY: all build deps helpers tables check-tables test demo bench clean
+.PHONY: all build bpf deps helpers tables check-tables test demo bench clean
 
 all: build
 
@@ -23,12 +25,40 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build: deps
+build: deps bpf
 	$(SWIFT) build $(SWIFTFLAGS) --product seccomp-profile
+	$(SWIFT) build $(SWIFTFLAGS) --product seccomp-observe
+
+# The observer's eBPF program: vmlinux.h from this kernel's BTF, the CO-RE
+# object, and the libbpf skeleton that embeds it — in that order, all generated.
+bpf: $(BPF)/syscount.skel.h
+
+$(BPF)/vmlinux.h:
+	@mkdir -p $(BPF)
+	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BPF)/syscount.bpf.o: bpf/syscount.bpf.c $(BPF)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I$(BPF) -c $< -o $@
+
+$(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
+	bpftool gen skeleton $< name syscount_bpf > $@
 
 # Test-only C helpers: the libseccomp oracle, and filter probes (64- and 32-bit)
 # that install a filter in themselves and make one call.
-helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32
+helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32 \
+	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads
+
+$(HELPERS)/call-n-times: tools/probe/call-n-times.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -o $@ $<
+
+$(HELPERS)/call-n-times32: tools/probe/call-n-times.c
+	@mkdir -p $(HELPERS)
+	cc -m32 -O2 -Wall -Wextra -o $@ $<
+
+$(HELPERS)/threads: tools/probe/threads.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -pthread -o $@ $<
 
 $(HELPERS)/scmp-oracle: tools/oracle/scmp-oracle.c
 	@mkdir -p $(HELPERS)

@@ -1,0 +1,57 @@
+/*
+ * The kernel side of seccomp-observe, in C because libbpf and fork/exec are C:
+ * load and attach bpf/syscount.bpf.c (through its generated skeleton), read
+ * its per-CPU counters, and start a command inside a cgroup.
+ */
+#ifndef SECCOMP_FORGE_OBSERVER_H
+#define SECCOMP_FORGE_OBSERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SF_MAX_TARGETS 8
+#define SF_SLOTS 1024
+#define SF_ABIS 3 /* 0 native, 1 i386 (compat), 2 x32 */
+
+struct sf_observer;
+
+/* Which attach point carried the program. */
+enum sf_attach_kind { SF_ATTACH_TP_BTF = 1, SF_ATTACH_RAW_TP = 2 };
+
+/*
+ * Loads and attaches the counter. Target i is the cgroup with id
+ * cgroup_ids[i] at cgroup_levels[i] in the v2 hierarchy, or a process tree
+ * when cgroup_ids[i] is 0 (seed it with sf_observer_add_process).
+ * Returns 0, or a negative errno with a message in err.
+ */
+int sf_observer_open(struct sf_observer **out, const uint64_t *cgroup_ids, const uint32_t *cgroup_levels,
+		     uint32_t ntargets, char *err, size_t errlen);
+
+/* Adds a process (thread group) to process-tree target `target`. */
+int sf_observer_add_process(struct sf_observer *obs, uint32_t tgid, uint32_t target);
+
+/* The attach point in use. */
+enum sf_attach_kind sf_observer_attach_kind(const struct sf_observer *obs);
+
+/*
+ * Sums the per-CPU counters: counts[(target * SF_ABIS + abi) * SF_SLOTS + nr]
+ * (SF_MAX_TARGETS * SF_ABIS * SF_SLOTS entries) and lost[target * 2 + k]
+ * (k = 0: numbers beyond SF_SLOTS, k = 1: process-tree members that did not fit).
+ */
+int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost);
+
+/* Detaches and unloads everything. */
+void sf_observer_close(struct sf_observer *obs);
+
+/*
+ * Starts argv[0] (searched in PATH) as a child that first joins the cgroup
+ * whose cgroup.procs is open as procs_fd, then executes. Only
+ * async-signal-safe calls run in the child. If exec fails, the child exits
+ * 127 (not found) or 126 (not executable) and writes its errno to the pipe,
+ * so *exec_errno tells the caller why. Returns 0 and the pid, or -errno.
+ */
+int sf_spawn_in_cgroup(char *const argv[], int procs_fd, pid_t *pid, int *exec_errno);
+
+#endif

@@ -1,0 +1,120 @@
+import Foundation
+import Recording
+
+/// Set from SIGINT/SIGTERM handlers; read by the polling loop.
+nonisolated(unsafe) private var stopSignal: Int32 = 0
+
+/// One observation from start to finish: attach before anything runs, start the
+/// command (if any) inside a fresh cgroup, poll until the time is up, the
+/// command tree has exited, or a signal arrives, then read everything gathered.
+public final class ObservationSession {
+    public struct Outcome {
+        public var recordings: [Recording]
+        /// The command's exit status as a shell reports it (128+N when killed by signal N).
+        public var commandStatus: Int32?
+        public var stoppedBySignal: Int32?
+        public var seconds: Double
+    }
+
+    public struct Progress {
+        public var seconds: Double
+        public var calls: UInt64
+        public var distinct: Int
+        /// Names seen for the first time since the previous report.
+        public var newNames: [String]
+    }
+
+    public let targets: [ObservationTarget]
+    private let command: [String]?
+    private let commandCgroup: CommandCgroup?
+    private let observer: SyscallObserver
+
+    public var attachPoint: String { observer.attachPoint }
+
+    /// Resolves targets and attaches. `command` gets a fresh cgroup as an extra, first target.
+    public init(cgroups: [String], pids: [Int32], command: [String]?) throws {
+        var targets: [ObservationTarget] = []
+        var commandCgroup: CommandCgroup?
+        if let command, !command.isEmpty {
+            guard geteuid() == 0 else {
+                throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
+                                    status: ObserverError.notPermitted)
+            }
+            let cg = try CommandCgroup()
+            commandCgroup = cg
+            targets.append(.cgroup(cg.cgroup))
+        }
+        for path in cgroups {
+            do { targets.append(.cgroup(try CgroupV2.at(path))) } catch {
+                throw ObserverError("--cgroup \(path): \(error.description)", status: 2)
+            }
+        }
+        for pid in pids {
+            guard kill(pid, 0) == 0 || errno == EPERM else { throw ObserverError("--pid \(pid): no such process", status: 2) }
+            targets.append(.processTree(pid: pid))
+        }
+        guard !targets.isEmpty else { throw ObserverError("nothing to observe: give --cgroup, --pid or -- COMMAND", status: 2) }
+        self.targets = targets
+        self.command = command
+        self.commandCgroup = commandCgroup
+        self.observer = try SyscallObserver(targets: targets)
+    }
+
+    /// Runs until `duration` (seconds) passes, the command tree exits, or SIGINT/SIGTERM.
+    public func run(duration: Double?, progressEvery: Double = 0.5, progress: ((Progress) -> Void)? = nil) throws -> Outcome {
+        stopSignal = 0
+        let previousInt = signal(SIGINT) { stopSignal = $0 }
+        let previousTerm = signal(SIGTERM) { stopSignal = $0 }
+        defer {
+            signal(SIGINT, previousInt)
+            signal(SIGTERM, previousTerm)
+        }
+        let start = Date()
+        var child: pid_t?
+        if let command, let commandCgroup {
+            child = try commandCgroup.spawn(command)
+        }
+        var childStatus: Int32?
+        var lastReport = 0.0
+        var seen: Set<String> = []
+        while true {
+            let elapsed = Date().timeIntervalSince(start)
+            if let pid = child, childStatus == nil {
+                var status: Int32 = 0
+                let r = waitpid(pid, &status, WNOHANG)
+                if r == pid { childStatus = Self.shellStatus(status) }
+            }
+            if stopSignal != 0 { break }
+            if let duration, elapsed >= duration { break }
+            if child != nil, childStatus != nil, !(commandCgroup?.cgroup.isPopulated ?? false) { break }
+            if let progress, elapsed - lastReport >= progressEvery {
+                lastReport = elapsed
+                let now = try observer.snapshot(seconds: elapsed)
+                let names = Set(now.flatMap { $0.counts.values.flatMap(\.keys) })
+                progress(Progress(seconds: elapsed, calls: now.reduce(0) { $0 + $1.totalCalls },
+                                  distinct: names.count, newNames: names.subtracting(seen).sorted()))
+                seen.formUnion(names)
+            }
+            usleep(20_000)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        var recordings = try observer.snapshot(seconds: seconds)
+        observer.close()
+        if let command, !recordings.isEmpty {
+            recordings[0].target = "command:" + command.joined(separator: " ")
+        }
+        // A command still running (duration or signal) is ended with its cgroup.
+        commandCgroup?.remove()
+        if let pid = child, childStatus == nil {
+            var status: Int32 = 0
+            if waitpid(pid, &status, 0) == pid { childStatus = Self.shellStatus(status) }
+        }
+        return Outcome(recordings: recordings, commandStatus: childStatus,
+                       stoppedBySignal: stopSignal == 0 ? nil : stopSignal, seconds: seconds)
+    }
+
+    static func shellStatus(_ status: Int32) -> Int32 {
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+}

@@ -1,0 +1,155 @@
+import CObserver
+import Foundation
+import Recording
+import SyscallTable
+
+/// What to observe.
+public enum ObservationTarget: Sendable, Equatable, CustomStringConvertible {
+    case cgroup(CgroupV2)
+    /// A process, its threads, and the children it forks after observation starts.
+    case processTree(pid: Int32)
+
+    public var description: String {
+        switch self {
+        case .cgroup(let c): return "cgroup:\(c.path)"
+        case .processTree(let pid): return "pid:\(pid)"
+        }
+    }
+}
+
+public struct ObserverError: Error, CustomStringConvertible {
+    public var description: String
+    /// Distinct exit status for the command-line tools.
+    public var status: Int32
+
+    public static let notPermitted: Int32 = 77
+    public static let unsupported: Int32 = 69
+
+    public init(_ description: String, status: Int32 = 1) {
+        self.description = description
+        self.status = status
+    }
+}
+
+/// The loaded eBPF counter: attached from `init` until `close()` or deinit.
+/// Owns the kernel objects (program, links, maps); nothing outlives it.
+public final class SyscallObserver {
+    public let targets: [ObservationTarget]
+    private var handle: OpaquePointer?
+    private var counts = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * Int(SF_ABIS) * Int(SF_SLOTS))
+    private var lost = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * 2)
+
+    /// The ABIs of the counter's slots, in slot order (x86_64 hosts).
+    public static let abis: [Architecture] = [.native, .x86, .x32]
+
+    public init(targets: [ObservationTarget]) throws {
+        guard geteuid() == 0 else {
+            throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
+                                status: ObserverError.notPermitted)
+        }
+        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
+            throw ObserverError("this kernel has no BTF (/sys/kernel/btf/vmlinux): build it with CONFIG_DEBUG_INFO_BTF=y",
+                                status: ObserverError.unsupported)
+        }
+        self.targets = targets
+        var ids: [UInt64] = []
+        var levels: [UInt32] = []
+        for target in targets {
+            switch target {
+            case .cgroup(let c):
+                ids.append(c.id)
+                levels.append(c.level)
+            case .processTree:
+                ids.append(0)
+                levels.append(0)
+            }
+        }
+        var error = [CChar](repeating: 0, count: 512)
+        var handle: OpaquePointer?
+        let rc = sf_observer_open(&handle, ids, levels, UInt32(targets.count), &error, error.count)
+        guard rc == 0, let handle else {
+            let message = String(decoding: error.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let status = -rc == EPERM ? ObserverError.notPermitted : ObserverError.unsupported
+            throw ObserverError(message.isEmpty ? "could not start the eBPF observer: \(String(cString: strerror(-rc)))" : message,
+                                status: status)
+        }
+        self.handle = handle
+        for (i, target) in targets.enumerated() {
+            if case .processTree(let pid) = target {
+                guard kill(pid, 0) == 0 || errno == EPERM else {
+                    close()
+                    throw ObserverError("no process with pid \(pid)", status: 2)
+                }
+                for tgid in Self.threadGroupAndDescendants(of: pid) {
+                    _ = sf_observer_add_process(handle, UInt32(tgid), UInt32(i))
+                }
+            }
+        }
+    }
+
+    deinit { close() }
+
+    /// Which attach point carries the program: `tp_btf` normally, `raw_tp` where BTF programs are refused.
+    public var attachPoint: String {
+        guard let handle else { return "closed" }
+        return sf_observer_attach_kind(handle) == SF_ATTACH_TP_BTF ? "tp_btf/sys_enter" : "raw_tp/sys_enter"
+    }
+
+    /// Detaches and unloads; safe to call twice.
+    public func close() {
+        if let handle { sf_observer_close(handle) }
+        handle = nil
+    }
+
+    /// The counts so far, one recording per target.
+    public func snapshot(seconds: Double) throws -> [Recording] {
+        guard let handle else { throw ObserverError("observer is closed") }
+        let rc = sf_observer_read(handle, &counts, &lost)
+        guard rc == 0 else { throw ObserverError("reading the counters failed: \(String(cString: strerror(-rc)))") }
+        let kernel = KernelRelease.current
+        return targets.enumerated().map { index, target in
+            var recording = Recording(target: target.description, seconds: seconds, kernel: kernel)
+            for (abiIndex, abi) in Self.abis.enumerated() {
+                let table = SyscallTable.forArchitecture(abi)
+                let base = (index * Int(SF_ABIS) + abiIndex) * Int(SF_SLOTS)
+                for nr in 0..<Int(SF_SLOTS) where counts[base + nr] > 0 {
+                    let number = UInt32(nr) + abi.numberBase
+                    if let name = table.name(of: number) {
+                        recording.counts[abi.profileName, default: [:]][name] = counts[base + nr]
+                    } else {
+                        recording.unnamed[abi.profileName, default: [:]]["#\(nr)"] = counts[base + nr]
+                    }
+                }
+            }
+            recording.lost = .init(beyondTable: lost[index * 2], untrackedProcesses: lost[index * 2 + 1])
+            return recording
+        }
+    }
+
+    /// A process's thread group and every process already descended from it (from /proc).
+    static func threadGroupAndDescendants(of pid: Int32) -> [Int32] {
+        var children: [Int32: [Int32]] = [:]
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let p = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = Int32(fields[1]) { children[parent, default: []].append(p) }
+        }
+        var result: [Int32] = []
+        var queue = [pid]
+        while let next = queue.popLast() {
+            result.append(next)
+            queue += children[next] ?? []
+        }
+        return result
+    }
+}
+
+enum KernelRelease {
+    static var current: String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+}

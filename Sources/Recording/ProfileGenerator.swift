@@ -1,0 +1,25 @@
+import SeccompProfile
+import SyscallTable
+
+/// Turns a recording into the profile that allows exactly what was seen.
+public enum ProfileGenerator {
+    /// `defaultAction` denies everything else (`SCMP_ACT_ERRNO` with EPERM unless told
+    /// otherwise). One ALLOW entry per ABI seen, names sorted; the architectures
+    /// list every ABI seen, native first. OCI profiles apply names to every listed
+    /// architecture, so a name seen under one ABI is allowed under the others too.
+    public static func profile(from recording: Recording, defaultAction: String = "SCMP_ACT_ERRNO",
+                               defaultErrnoRet: UInt64? = 1) -> Profile {
+        let order = Architecture.all.map(\.profileName)
+        let abis = recording.counts.keys.filter { !(recording.counts[$0]?.isEmpty ?? true) }
+            .sorted { (order.firstIndex(of: $0) ?? .max) < (order.firstIndex(of: $1) ?? .max) }
+        var entries: [SyscallEntry] = []
+        for abi in abis {
+            let names = recording.counts[abi, default: [:]].keys.sorted()
+            entries.append(SyscallEntry(names: names, action: "SCMP_ACT_ALLOW",
+                                        comment: "observed under \(abi) (\(recording.target))"))
+        }
+        let errno = defaultAction == "SCMP_ACT_ERRNO" ? defaultErrnoRet : nil
+        return Profile(defaultAction: defaultAction, defaultErrnoRet: errno,
+                       architectures: abis.isEmpty ? [Architecture.native.profileName] : abis, syscalls: entries)
+    }
+}

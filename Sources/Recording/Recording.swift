@@ -1,0 +1,77 @@
+import Foundation
+import SyscallTable
+
+/// What an observation saw: for one target, how many times each syscall was
+/// made under each ABI. Counts survive into the file so recordings from many
+/// runs and machines can be merged, and filters ordered by frequency.
+public struct Recording: Codable, Equatable, Sendable {
+    public static let formatName = "seccomp-forge-recording/1"
+
+    /// Always `formatName`: lets readers refuse files they do not understand.
+    public var format: String
+    /// What was observed: `cgroup:/sys/fs/cgroup/...`, `pid:1234`, or `command:ls -l /`.
+    public var target: String
+    /// Counts by ABI profile name (`SCMP_ARCH_X86_64`) then by syscall name.
+    public var counts: [String: [String: UInt64]]
+    /// Numbers the kernel reported that no table names, by ABI: `"#1000": 3`.
+    public var unnamed: [String: [String: UInt64]]
+    /// Calls that could not be counted, and why; zero in a complete recording.
+    public var lost: Lost
+    public var seconds: Double
+    public var kernel: String
+    public var runs: Int
+
+    public struct Lost: Codable, Equatable, Sendable {
+        /// Calls with a number beyond the counter table.
+        public var beyondTable: UInt64
+        /// Processes of a process-tree target that the kernel map could not hold.
+        public var untrackedProcesses: UInt64
+
+        public init(beyondTable: UInt64 = 0, untrackedProcesses: UInt64 = 0) {
+            self.beyondTable = beyondTable
+            self.untrackedProcesses = untrackedProcesses
+        }
+
+        public var isZero: Bool { beyondTable == 0 && untrackedProcesses == 0 }
+    }
+
+    public init(target: String, counts: [String: [String: UInt64]] = [:], unnamed: [String: [String: UInt64]] = [:],
+                lost: Lost = Lost(), seconds: Double = 0, kernel: String = "", runs: Int = 1) {
+        self.format = Self.formatName
+        self.target = target
+        self.counts = counts
+        self.unnamed = unnamed
+        self.lost = lost
+        self.seconds = seconds
+        self.kernel = kernel
+        self.runs = runs
+    }
+
+    /// Total calls counted.
+    public var totalCalls: UInt64 { counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } }
+
+    /// Distinct (ABI, syscall) pairs seen.
+    public var distinctSyscalls: Int { counts.values.reduce(0) { $0 + $1.count } }
+
+    /// Adds another recording's counts to this one (runs, machines).
+    public mutating func merge(_ other: Recording) {
+        for (abi, calls) in other.counts {
+            for (name, n) in calls { counts[abi, default: [:]][name, default: 0] += n }
+        }
+        for (abi, calls) in other.unnamed {
+            for (name, n) in calls { unnamed[abi, default: [:]][name, default: 0] += n }
+        }
+        lost.beyondTable += other.lost.beyondTable
+        lost.untrackedProcesses += other.lost.untrackedProcesses
+        seconds += other.seconds
+        runs += other.runs
+    }
+
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = (try? encoder.encode(self)) ?? Data()
+        data.append(0x0a)
+        return data
+    }
+}

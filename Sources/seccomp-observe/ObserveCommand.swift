@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import Observer
+import Recording
+import SeccompProfile
+
+/// `seccomp-observe`: count the syscalls of a cgroup, a process tree or a command
+/// with an eBPF program, and write the seccomp profile that allows exactly those.
+@main
+struct ObserveCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seccomp-observe",
+        abstract: "Record which syscalls a workload makes (eBPF, no ptrace) and write its seccomp profile.",
+        discussion: """
+        A CO-RE eBPF program on raw_syscalls/sys_enter counts every call of the
+        targets in the kernel, per ABI (x86_64, i386 compat, x32), exactly. Writes,
+        per target, NAME.seccomp.json (OCI/Docker profile: ALLOW what was seen,
+        deny the rest) and NAME.recording.json (the counts, for merging runs).
+
+        Examples:
+          sudo seccomp-observe -- ls -l /
+          sudo seccomp-observe --cgroup /sys/fs/cgroup/unified/myservice --duration 30s
+          sudo seccomp-observe --pid 1234 --duration 5m -o myapp.seccomp.json
+
+        Ctrl-C (or SIGTERM) stops early; everything gathered is still written.
+        Exit status: the command's own status when one is run; otherwise 0.
+        2 bad arguments, 69 the kernel lacks a feature (BTF, BPF), 77 not permitted
+        (run as root), 1 other failures, 126/127 command not executable/not found.
+        """)
+
+    @Option(name: .long, help: "A cgroup v2 directory to observe, with everything below it (repeatable).")
+    var cgroup: [String] = []
+
+    @Option(name: .long, help: "A process to observe, with its threads and the children it forks from now on (repeatable).")
+    var pid: [Int32] = []
+
+    @Option(name: .long, help: "How long to observe: 500ms, 30s, 5m, 1h. Default: until the command exits, or Ctrl-C.")
+    var duration: String?
+
+    @Option(name: .shortAndLong, help: "Profile file, one per target in order (default NAME.seccomp.json in the current directory).")
+    var output: [String] = []
+
+    @Option(name: .long, help: "The profile's action for calls not seen (default SCMP_ACT_ERRNO, with EPERM).")
+    var defaultAction = "SCMP_ACT_ERRNO"
+
+    @Flag(name: .long, help: "Print nothing but errors.")
+    var quiet = false
+
+    @Flag(name: .long, help: "Print a JSON summary on standard output (for scripts).")
+    var json = false
+
+    @Argument(parsing: .postTerminator, help: "The command to launch and observe (after --).")
+    var command: [String] = []
+
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ObserverError {
+            FileHandle.standardError.write(Data("seccomp-observe: \(error.description)\n".utf8))
+            Foundation.exit(error.status)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            let first = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("seccomp-observe: \(first.replacingOccurrences(of: "Error: ", with: "")) (see seccomp-observe --help)\n".utf8))
+            Foundation.exit(2)
+        }
+    }
+
+    func run() throws {
+        let seconds = try duration.map { text -> Double in
+            guard let s = Duration.seconds(parsing: text) else {
+                throw ObserverError("--duration: \"\(text)\" is not a duration like 500ms, 30s, 5m or 1h", status: 2)
+            }
+            return s
+        }
+        guard ProfileValidator.actionNames.contains(defaultAction), defaultAction != "SCMP_ACT_ALLOW" else {
+            throw ObserverError("--default-action: \"\(defaultAction)\" is not a denying action (SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG, ...)", status: 2)
+        }
+        let session = try ObservationSession(cgroups: cgroup, pids: pid, command: command.isEmpty ? nil : command)
+        let names = session.targets.enumerated().map { i, target in Self.outputName(for: target, index: i, command: command) }
+        guard output.isEmpty || output.count == names.count else {
+            throw ObserverError("-o: \(output.count) file(s) for \(names.count) target(s); give one per target, in order", status: 2)
+        }
+        let profilePaths = output.isEmpty ? names.map { $0 + ".seccomp.json" } : output
+        let interactive = isatty(STDERR_FILENO) != 0 && !quiet && !json
+        if !quiet && !json {
+            let what = session.targets.map(\.description).joined(separator: ", ")
+            note("Tracing syscalls of \(command.isEmpty ? what : command.joined(separator: " ")) (\(session.attachPoint))...")
+        }
+        let outcome = try session.run(duration: seconds, progress: interactive ? { p in
+            let total = seconds.map { String(format: "/%.0fs", $0) } ?? ""
+            var line = String(format: "\r\u{1b}[K[%.1fs%@] %llu calls, %d distinct", p.seconds, total, p.calls, p.distinct)
+            if !p.newNames.isEmpty { line += "  new: " + p.newNames.prefix(8).joined(separator: " ") + (p.newNames.count > 8 ? " ..." : "") }
+            FileHandle.standardError.write(Data(line.utf8))
+        } : nil)
+        if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+        var summaries: [String] = []
+        for (recording, path) in zip(outcome.recordings, profilePaths) {
+            let profile = ProfileGenerator.profile(from: recording, defaultAction: defaultAction)
+            try write(profile.encoded(), to: path)
+            let recordingPath = Self.recordingPath(forProfile: path)
+            try write(recording.encoded(), to: recordingPath)
+            let allNames = Set(recording.counts.values.flatMap(\.keys)).sorted()
+            if !quiet && !json {
+                note("Observed syscalls: \(allNames.joined(separator: " "))")
+                if !recording.lost.isZero {
+                    note("warning: \(recording.lost.beyondTable) calls had numbers beyond the counter table and \(recording.lost.untrackedProcesses) processes could not be tracked")
+                }
+                note("Saved profile to \(path) (\(allNames.count) syscalls, \(recording.totalCalls) calls; counts in \(recordingPath))")
+            }
+            let quoted = allNames.map { "\"\($0)\"" }.joined(separator: ",")
+            summaries.append("{\"target\":\"\(recording.target)\",\"profile\":\"\(path)\",\"recording\":\"\(recordingPath)\",\"calls\":\(recording.totalCalls),\"syscalls\":[\(quoted)],\"lostCalls\":\(recording.lost.beyondTable),\"untrackedProcesses\":\(recording.lost.untrackedProcesses)}")
+        }
+        if json {
+            print("{\"seconds\":\(String(format: "%.3f", outcome.seconds)),\"commandStatus\":\(outcome.commandStatus.map(String.init) ?? "null"),\"targets\":[\(summaries.joined(separator: ","))]}")
+        }
+        if let status = outcome.commandStatus, status != 0 { throw ExitCode(status) }
+    }
+
+    private func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    private func write(_ data: Data, to path: String) throws {
+        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
+            throw ObserverError("cannot write \(path): \((error as NSError).localizedDescription)")
+        }
+    }
+
+    static func recordingPath(forProfile path: String) -> String {
+        let stem = path.hasSuffix(".seccomp.json") ? String(path.dropLast(".seccomp.json".count))
+            : path.hasSuffix(".json") ? String(path.dropLast(5)) : path
+        return stem + ".recording.json"
+    }
+
+    static func outputName(for target: ObservationTarget, index: Int, command: [String]) -> String {
+        if index == 0, let first = command.first { return URL(fileURLWithPath: first).lastPathComponent }
+        switch target {
+        case .cgroup(let c): return URL(fileURLWithPath: c.path).lastPathComponent
+        case .processTree(let pid):
+            let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+            return "\(comm ?? "pid")-\(pid)"
+        }
+    }
+}
+
+enum Duration {
+    /// "500ms", "30s", "5m", "1h", or plain seconds.
+    static func seconds(parsing text: String) -> Double? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, scale) in units where text.hasSuffix(suffix) {
+            guard let value = Double(text.dropLast(suffix.count)), value > 0 else { return nil }
+            return value * scale
+        }
+        return Double(text).flatMap { $0 > 0 ? $0 : nil }
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Observer
+import Recording
+import SyscallTable
+import XCTest
+
+/// The eBPF observer on the real kernel: exact counts, complete sets (strace as
+/// the reference), i386 calls named from the i386 table, isolation between
+/// targets, and nothing left behind.
+final class ObserverTests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var helpers: String {
+        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
+    }
+
+    /// Root and BTF are needed; in CI their absence is a failure, elsewhere a skip.
+    func requireKernelFeatures() throws {
+        var missing: String?
+        if geteuid() != 0 { missing = "not root" }
+        if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { missing = "no BTF at /sys/kernel/btf/vmlinux" }
+        if let missing {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and the observer cannot run: \(missing)") }
+            throw XCTSkip("the observer cannot run: \(missing)")
+        }
+    }
+
+    func observe(_ command: [String]) throws -> ObservationSession.Outcome {
+        let session = try ObservationSession(cgroups: [], pids: [], command: command)
+        return try session.run(duration: 30)
+    }
+
+    func names(_ recording: Recording, _ abi: Architecture = .x86_64) -> Set<String> {
+        Set(recording.counts[abi.profileName]?.keys.map { $0 } ?? [])
+    }
+
+    func testExactCountOfARareSyscall() throws {
+        try requireKernelFeatures()
+        let helper = Self.helpers + "/call-n-times"
+        for n in [1, 7, 1000] {
+            let outcome = try observe([helper, "getppid", String(n)])
+            XCTAssertEqual(outcome.commandStatus, 0)
+            XCTAssertEqual(outcome.recordings[0].counts["SCMP_ARCH_X86_64"]?["getppid"], UInt64(n), "getppid \(n) times")
+            XCTAssertTrue(outcome.recordings[0].lost.isZero)
+        }
+    }
+
+    /// The set of names equals what `strace -f` records for the same command.
+    func testSetsMatchStrace() throws {
+        try requireKernelFeatures()
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("strace is missing (make deps installs it)") }
+            throw XCTSkip("strace is not installed")
+        }
+        let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "python3"
+        let commands: [[String]] = [
+            ["/bin/ls", "-l", "/"],
+            ["/bin/sh", "-c", "echo hi | cat"],
+            [python, "-c", "import json"],
+            [Self.helpers + "/threads", "4"],
+        ]
+        for command in commands {
+            let ours = names(try observe(command).recordings[0])
+            let reference = try strace(command)
+            XCTAssertEqual(ours, reference, "\(command.joined(separator: " ")): only ours \(ours.subtracting(reference).sorted()), only strace \(reference.subtracting(ours).sorted())")
+            XCTAssertTrue(ours.contains("execve"))
+        }
+    }
+
+    func testI386CallsAreNamedFromTheI386Table() throws {
+        try requireKernelFeatures()
+        let outcome = try observe([Self.helpers + "/call-n-times32", "getppid", "3"])
+        XCTAssertEqual(outcome.commandStatus, 0)
+        let recording = outcome.recordings[0]
+        XCTAssertEqual(recording.counts["SCMP_ARCH_X86"]?["getppid"], 3)
+        // socketcall-era names exist only in the i386 table; x86_64 names must not appear for these calls.
+        XCTAssertNil(recording.counts["SCMP_ARCH_X86_64"]?["getppid"])
+        XCTAssertTrue(names(recording, .x86).contains("exit_group"))
+    }
+
+    func testCallsOutsideTheTargetAreNotRecorded() throws {
+        try requireKernelFeatures()
+        // A busy neighbour making the same call outside the target cgroup.
+        let neighbour = Process()
+        neighbour.executableURL = URL(fileURLWithPath: Self.helpers + "/call-n-times")
+        neighbour.arguments = ["getppid", "2000000"]
+        try neighbour.run()
+        defer { neighbour.terminate(); neighbour.waitUntilExit() }
+        let outcome = try observe([Self.helpers + "/call-n-times", "getppid", "5"])
+        XCTAssertEqual(outcome.recordings[0].counts["SCMP_ARCH_X86_64"]?["getppid"], 5)
+    }
+
+    func testProcessTreeTargetFollowsForks() throws {
+        try requireKernelFeatures()
+        let parent = Process()
+        parent.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // Waits, then forks a child that makes calls the parent never makes itself.
+        parent.arguments = ["-c", "read line; \(Self.helpers)/call-n-times getppid 9"]
+        let input = Pipe()
+        parent.standardInput = input
+        try parent.run()
+        let session = try ObservationSession(cgroups: [], pids: [parent.processIdentifier], command: nil)
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        parent.waitUntilExit()
+        let outcome = try session.run(duration: 0.2)
+        XCTAssertEqual(outcome.recordings[0].counts["SCMP_ARCH_X86_64"]?["getppid"], 9)
+        XCTAssertTrue(outcome.recordings[0].target.hasPrefix("pid:"))
+    }
+
+    func testNothingIsLeftBehind() throws {
+        try requireKernelFeatures()
+        let mount = try CgroupV2.mountPoint()
+        let before = try FileManager.default.contentsOfDirectory(atPath: mount).filter { $0.hasPrefix("seccomp-forge-") }
+        // The kernel frees programs after an RCU grace period: earlier tests' may still be going.
+        let programsBefore = try settledPrograms()
+        _ = try observe(["/bin/true"])
+        let after = try FileManager.default.contentsOfDirectory(atPath: mount).filter { $0.hasPrefix("seccomp-forge-") }
+        XCTAssertEqual(before, after, "the command's cgroup is removed")
+        XCTAssertEqual(try settledPrograms(), programsBefore, "the programs are unloaded")
+    }
+
+    func testBadTargetsGiveClearErrors() throws {
+        try requireKernelFeatures()
+        XCTAssertThrowsError(try ObservationSession(cgroups: ["/sys/fs/cgroup/unified/does-not-exist"], pids: [], command: nil)) {
+            XCTAssertTrue("\($0)".contains("does not exist"), "\($0)")
+        }
+        XCTAssertThrowsError(try ObservationSession(cgroups: ["/tmp"], pids: [], command: nil)) {
+            XCTAssertTrue("\($0)".contains("is not in the cgroup v2 hierarchy"), "\($0)")
+        }
+        XCTAssertThrowsError(try ObservationSession(cgroups: [], pids: [999_999_999], command: nil)) {
+            XCTAssertTrue("\($0)".contains("no such process"), "\($0)")
+        }
+        XCTAssertThrowsError(try observe(["/definitely/not/here"])) {
+            XCTAssertEqual(($0 as? ObserverError)?.status, 127, "\($0)")
+        }
+    }
+
+    // MARK: helpers
+
+    /// Syscall names `strace -f` sees (x86_64 personality).
+    func strace(_ command: [String]) throws -> Set<String> {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("strace-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: log) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
+        process.arguments = ["-f", "-qq", "-o", log.path] + command
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        var names: Set<String> = []
+        for line in try String(contentsOf: log, encoding: .utf8).split(separator: "\n") {
+            var rest = Substring(line)
+            if let space = rest.firstIndex(of: " "), rest[..<space].allSatisfy(\.isNumber) { rest = rest[rest.index(after: space)...] }
+            rest = rest.drop(while: { $0 == " " })
+            if rest.hasPrefix("<... ") { rest = rest.dropFirst(5) }
+            let name = rest.prefix(while: { $0.isLetter || $0.isNumber || $0 == "_" })
+            if !name.isEmpty, rest.dropFirst(name.count).first.map({ $0 == "(" || $0 == " " }) == true,
+               SyscallTable.forArchitecture(.x86_64).number(of: String(name)) != nil {
+                names.insert(String(name))
+            }
+        }
+        return names
+    }
+
+    /// The observer's programs still loaded, once the kernel has finished freeing closed ones (≤ 5 s).
+    func settledPrograms() throws -> Int {
+        var count = try bpfPrograms().count
+        for _ in 0..<50 where count > 0 {
+            usleep(100_000)
+            count = try bpfPrograms().count
+        }
+        return count
+    }
+
+    func bpfPrograms() throws -> [String] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/bpftool")
+        process.arguments = ["prog", "list"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.contains("count_btf") || $0.contains("count_raw") }.map(String.init)
+    }
+}
