@@ -46,7 +46,11 @@ $(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
 # Test-only C helpers: the libseccomp oracle, and filter probes (64- and 32-bit)
 # that install a filter in themselves and make one call.
 helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32 \
-	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads
+	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads $(HELPERS)/run-filtered
+
+$(HELPERS)/run-filtered: tools/probe/run-filtered.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -o $@ $<
 
 $(HELPERS)/call-n-times: tools/probe/call-n-times.c
 	@mkdir -p $(HELPERS)

@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "KernelTests", dependencies: ["FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable"]),
         .testTarget(name: "CLITests"),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "SeccompProfile", "SyscallTable"]),
-        .testTarget(name: "ObserverTests", dependencies: ["Observer", "Recording", "SyscallTable"]),
+        .testTarget(name: "ObserverTests", dependencies: ["Observer", "Recording", "SyscallTable", "SeccompProfile", "FilterCompiler"]),
     ],
     swiftLanguageModes: [.v6]
 )

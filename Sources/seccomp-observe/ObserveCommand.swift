@@ -102,10 +102,10 @@ struct ObserveCommand: ParsableCommand {
         if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
         var summaries: [String] = []
         for (recording, path) in zip(outcome.recordings, profilePaths) {
-            let profile = ProfileGenerator.profile(from: recording, defaultAction: defaultAction)
-            try write(profile.encoded(), to: path)
-            let recordingPath = Self.recordingPath(forProfile: path)
-            try write(recording.encoded(), to: recordingPath)
+            let recordingPath: String
+            do { recordingPath = try RecordingFiles.write(recording, profilePath: path, defaultAction: defaultAction) } catch {
+                throw ObserverError("\(error)")
+            }
             let allNames = Set(recording.counts.values.flatMap(\.keys)).sorted()
             if !quiet && !json {
                 note("Observed syscalls: \(allNames.joined(separator: " "))")
@@ -125,18 +125,6 @@ struct ObserveCommand: ParsableCommand {
 
     private func note(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
-
-    private func write(_ data: Data, to path: String) throws {
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw ObserverError("cannot write \(path): \((error as NSError).localizedDescription)")
-        }
-    }
-
-    static func recordingPath(forProfile path: String) -> String {
-        let stem = path.hasSuffix(".seccomp.json") ? String(path.dropLast(".seccomp.json".count))
-            : path.hasSuffix(".json") ? String(path.dropLast(5)) : path
-        return stem + ".recording.json"
     }
 
     static func outputName(for target: ObservationTarget, index: Int, command: [String]) -> String {

@@ -20,12 +20,26 @@ struct SeccompProfileCommand: ParsableCommand {
           seccomp-profile explain docker-default.json --syscall personality --args 8
           seccomp-profile compile docker-default.json -o filter.bpf
           seccomp-profile stats docker-default.json
+          sudo seccomp-profile --trace /usr/bin/myapp -- --some-args   (writes myapp.seccomp.json)
 
         Exit status: 0 success; 1 `check --expect-allowed` found a denied call;
         2 bad input (profile, arguments); 3 output could not be written.
         """,
         subcommands: [Compile.self, Check.self, Explain.self, Validate.self, Stats.self]
     )
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Run this program, record its syscalls with eBPF, and save PROGRAM.seccomp.json here (root).",
+        discussion: "Arguments for the program follow --. See seccomp-observe for cgroups, pids and durations."))
+    var trace: String?
+
+    @Argument(parsing: .postTerminator, help: "With --trace: the program's arguments.")
+    var traceArguments: [String] = []
+
+    func run() throws {
+        guard let trace else { throw CleanExit.helpRequest(self) }
+        try Trace.run(program: trace, arguments: traceArguments)
+    }
 
     static func main() {
         do {

@@ -1,5 +1,7 @@
+import FilterCompiler
 import Foundation
 import Observer
+import SeccompProfile
 import Recording
 import SyscallTable
 import XCTest
@@ -134,7 +136,50 @@ final class ObserverTests: XCTestCase {
         }
     }
 
+    /// Round trip: the profile made from observing a command runs that command, under
+    /// the filter our compiler builds from it, with identical output; a command that
+    /// needs more than was observed is stopped.
+    func testGeneratedProfileRunsTheCommandUnchanged() throws {
+        try requireKernelFeatures()
+        let runner = Self.helpers + "/run-filtered"
+        for command in [["/bin/ls", "-l", "/usr"], ["/bin/sh", "-c", "echo hi | cat"]] {
+            let recording = try observe(command).recordings[0]
+            let filter = try compiledFilter(for: recording)
+            let plain = try capture(command)
+            let confined = try capture([runner, filter] + command)
+            XCTAssertEqual(confined.status, 0, command.joined(separator: " "))
+            XCTAssertEqual(confined.output, plain.output, command.joined(separator: " "))
+        }
+        // Observed: plain `ls /usr`. Run: `ls -l /usr`, which also needs the calls that read file details.
+        let filter = try compiledFilter(for: try observe(["/bin/ls", "/usr"]).recordings[0])
+        let wider = try capture([runner, filter, "/bin/ls", "-l", "/usr"])
+        XCTAssertNotEqual(wider.status, 0, "ls -l needs calls ls alone never made")
+    }
+
     // MARK: helpers
+
+    func compiledFilter(for recording: Recording) throws -> String {
+        let profile = ProfileGenerator.profile(from: recording)
+        let policy = try PolicyResolver.resolve(profile, for: ResolutionTarget(), source: "generated")
+        let program = try FilterCompiler.compile(policy).program
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(UUID().uuidString).bpf")
+        try Data(program.rawBytes).write(to: path)
+        addTeardownBlock { try? FileManager.default.removeItem(at: path) }
+        return path.path
+    }
+
+    func capture(_ command: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 
     /// Syscall names `strace -f` sees (x86_64 personality).
     func strace(_ command: [String]) throws -> Set<String> {
