@@ -17,6 +17,7 @@
 #include <bpf/bpf_core_read.h>
 
 #define MAX_TARGETS 8
+#define MAX_DEPTH 32        /* cgroup levels walked up from a task to a target */
 #define SLOTS 1024          /* syscall numbers counted per ABI: 0..1023 */
 #define ABI_NATIVE 0
 #define ABI_I386 1
@@ -65,20 +66,25 @@ static __always_inline void bump(__u32 key, void *map)
 		*slot += 1;
 }
 
-/* The target the current task belongs to, or -1. */
+/* The target the current task belongs to, or -1. Plain loads through BTF,
+ * no helper calls: the task's v2 cgroup, then up through css.parent->cgroup
+ * to each target's level (no steps at all for a task directly in the
+ * target), and that cgroup's id. */
 static __always_inline int current_target(struct task_struct *task)
 {
 	if (target_count > 0) {
 		struct cgroup *cgrp = task->cgroups->dfl_cgrp;
 		int level = cgrp->level;
-		for (__u32 i = 0; i < MAX_TARGETS && i < target_count; i++) {
-			__u32 want = target_cgroup_level[i];
+		for (__u32 i = 0; i < MAX_TARGETS; i++) {
+			if (i >= target_count)
+				break;
+			int want = (int)target_cgroup_level[i];
 			if (target_cgroup_id[i] == 0 || want > level)
 				continue;
-			struct cgroup *ancestor;
-			if (bpf_core_read(&ancestor, sizeof(ancestor), &cgrp->ancestors[want]))
-				continue;
-			if (ancestor && BPF_CORE_READ(ancestor, kn, id) == target_cgroup_id[i])
+			struct cgroup *c = cgrp;
+			for (int d = 0; d < MAX_DEPTH && d < level - want; d++)
+				c = c->self.parent->cgroup;
+			if (c->kn->id == target_cgroup_id[i])
 				return i;
 		}
 	}

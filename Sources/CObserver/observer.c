@@ -67,7 +67,9 @@ int sf_observer_open(struct sf_observer **out, const uint64_t *ids, const uint32
 		return -ENOMEM;
 	obs->ncpus = libbpf_num_possible_cpus();
 	obs->percpu = calloc((size_t)obs->ncpus, sizeof(uint64_t));
-	int rc = load(obs, true, ids, levels, n);
+	/* SECCOMP_FORGE_FORCE_RAW_TP=1 exercises the fallback on kernels that take tp_btf. */
+	const char *force = getenv("SECCOMP_FORGE_FORCE_RAW_TP");
+	int rc = force && force[0] == '1' ? -EOPNOTSUPP : load(obs, true, ids, levels, n);
 	obs->kind = SF_ATTACH_TP_BTF;
 	if (rc) {
 		int first = rc;
