@@ -2,11 +2,13 @@
 /*
  * syscount.bpf.c: counts system calls per target, per ABI, per number.
  *
- * Runs on every raw_syscalls/sys_enter. The hot path for a process that is
- * not observed is a few loads and a compare: its cgroup's ancestor at the
- * target's level (read through BTF, no helper call), or nothing at all when
- * only a pid target is configured and its task carries no tag. Observed
- * calls increment a per-CPU counter: no atomics, no ring buffer, no events.
+ * The question "is this task observed?" is answered at context switch, not
+ * at every syscall: sched_switch stores a verdict for the incoming task in a
+ * per-CPU slot, so the syscall path of a process that is not observed costs
+ * one CPU-id read (inlined) and one compare. Observed calls add the task's
+ * compat status and a per-CPU counter increment: no atomics, no ring buffer,
+ * no event per call. A task moving between cgroups, or targets being added,
+ * clears the verdicts; the next syscall on each CPU works them out again.
  *
  * Configuration is read-only data set before load (const volatile), so the
  * verifier removes the branches a run does not use.
@@ -18,6 +20,7 @@
 
 #define MAX_TARGETS 8
 #define MAX_DEPTH 32        /* cgroup levels walked up from a task to a target */
+#define MAX_CPUS 1024       /* verdict slots; CPU ids are masked into range */
 #define SLOTS 1024          /* syscall numbers counted per ABI: 0..1023 */
 #define ABI_NATIVE 0
 #define ABI_I386 1
@@ -26,12 +29,19 @@
 #define X32_SYSCALL_BIT 0x40000000
 #define TS_COMPAT 0x0002    /* arch/x86/include/asm/thread_info.h */
 
+/* Verdict slot values: unknown, not observed, or 2 + target index. */
+#define VERDICT_UNKNOWN 0
+#define VERDICT_OUTSIDE 1
+
 /* Targets: a cgroup (id and level in the v2 hierarchy) or a process tree (id 0). */
 const volatile __u32 target_count = 0;
 const volatile __u64 target_cgroup_id[MAX_TARGETS] = {};
 const volatile __u32 target_cgroup_level[MAX_TARGETS] = {};
 const volatile bool have_pid_targets = false;
-const volatile bool detect_compat = true;
+const volatile __u32 nr_cpus = 1;
+
+/* What the task now running on each CPU is. */
+__u32 verdict[MAX_CPUS] = {};
 
 /* counts[(target * ABIS + abi) * SLOTS + nr], one copy per CPU. */
 struct {
@@ -51,7 +61,7 @@ struct {
 } lost SEC(".maps");
 
 /* Process-tree targets: thread-group id → target index + 1. Seeded by the
- * loader with the target pid; children join at fork. */
+ * loader; children join at fork, leaders leave at exit. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -66,11 +76,10 @@ static __always_inline void bump(__u32 key, void *map)
 		*slot += 1;
 }
 
-/* The target the current task belongs to, or -1. Plain loads through BTF,
- * no helper calls: the task's v2 cgroup, then up through css.parent->cgroup
- * to each target's level (no steps at all for a task directly in the
- * target), and that cgroup's id. */
-static __always_inline int current_target(struct task_struct *task)
+/* The verdict for a task: plain loads through BTF, no helper calls. Walks
+ * from the task's v2 cgroup up through css.parent->cgroup to each target's
+ * level (no steps for a task directly in the target) and compares ids. */
+static __always_inline __u32 verdict_for(struct task_struct *task)
 {
 	if (target_count > 0) {
 		struct cgroup *cgrp = task->cgroups->dfl_cgrp;
@@ -85,61 +94,70 @@ static __always_inline int current_target(struct task_struct *task)
 			for (int d = 0; d < MAX_DEPTH && d < level - want; d++)
 				c = c->self.parent->cgroup;
 			if (c->kn->id == target_cgroup_id[i])
-				return i;
+				return 2 + i;
 		}
 	}
 	if (have_pid_targets) {
 		__u32 tgid = task->tgid;
 		__u32 *t = bpf_map_lookup_elem(&tasks, &tgid);
 		if (t)
-			return *t - 1;
+			return 1 + *t;
 	}
-	return -1;
+	return VERDICT_OUTSIDE;
 }
 
-static __always_inline void count(long id)
+static __always_inline int on_sys_enter(long id)
 {
+	__u32 cpu = bpf_get_smp_processor_id() & (MAX_CPUS - 1);
+	__u32 v = verdict[cpu];
+	if (v == VERDICT_OUTSIDE)
+		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
-	int target = current_target(task);
-	if (target < 0)
-		return;
+	if (v == VERDICT_UNKNOWN) {
+		v = verdict_for(task);
+		verdict[cpu] = v;
+		if (v == VERDICT_OUTSIDE)
+			return 0;
+	}
+	__u32 target = (v - 2) & (MAX_TARGETS - 1);
 	__u32 abi = ABI_NATIVE;
 	__u64 nr = (__u64)id;
-	if (detect_compat && (task->thread_info.status & TS_COMPAT)) {
+	if (task->thread_info.status & TS_COMPAT) {
 		abi = ABI_I386;
 	} else if (nr & X32_SYSCALL_BIT) {
 		abi = ABI_X32;
 		nr &= ~(__u64)X32_SYSCALL_BIT;
 	}
 	if (nr >= SLOTS) {
-		bump((__u32)target * 2, &lost);
-		return;
+		bump(target * 2, &lost);
+		return 0;
 	}
-	bump(((__u32)target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
-}
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(count_btf, struct pt_regs *regs, long id)
-{
-	count(id);
+	bump((target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
 	return 0;
 }
 
-/* Fallback where BTF-typed programs are refused: the raw tracepoint. */
-SEC("raw_tp/sys_enter")
-int BPF_PROG(count_raw, struct pt_regs *regs, long id)
+static __always_inline int on_switch(struct task_struct *next)
 {
-	count(id);
+	__u32 cpu = bpf_get_smp_processor_id() & (MAX_CPUS - 1);
+	verdict[cpu] = verdict_for(next);
 	return 0;
 }
 
-/* Children of an observed process tree join their parent's target. */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
+/* Membership may have changed for a task running anywhere: forget all verdicts. */
+static __always_inline int forget_verdicts(void)
+{
+	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (cpu >= nr_cpus)
+			break;
+		verdict[cpu] = VERDICT_UNKNOWN;
+	}
+	return 0;
+}
+
+static __always_inline int on_fork(__u32 ptgid, __u32 ctgid)
 {
 	if (!have_pid_targets)
 		return 0;
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	if (ptgid == ctgid)
 		return 0; /* a new thread: already covered by its thread group */
 	__u32 *t = bpf_map_lookup_elem(&tasks, &ptgid);
@@ -147,8 +165,51 @@ int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	__u32 value = *t;
 	if (bpf_map_update_elem(&tasks, &ctgid, &value, BPF_ANY))
-		bump((value - 1) * 2 + 1, &lost);
+		bump(((value - 1) & (MAX_TARGETS - 1)) * 2 + 1, &lost);
 	return 0;
+}
+
+static __always_inline int on_exit(__u32 pid, __u32 tgid)
+{
+	if (have_pid_targets && pid == tgid)
+		bpf_map_delete_elem(&tasks, &tgid);
+	return 0;
+}
+
+/* The same programs twice: tp_btf normally, raw_tp where BTF-typed programs are
+ * refused. raw_tp arguments are untyped, so those twins read them with CO-RE
+ * probe reads, and a switch only marks the verdict unknown (the next syscall
+ * works it out from the current task). */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id); }
+SEC("tp_btf/sched_switch")
+int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next) { return on_switch(next); }
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(moved_btf) { return forget_verdicts(); }
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child) { return on_fork(parent->tgid, child->tgid); }
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(exit_btf, struct task_struct *task) { return on_exit(task->pid, task->tgid); }
+
+SEC("raw_tp/sys_enter")
+int BPF_PROG(count_raw, struct pt_regs *regs, long id) { return on_sys_enter(id); }
+SEC("raw_tp/sched_switch")
+int BPF_PROG(switch_raw)
+{
+	verdict[bpf_get_smp_processor_id() & (MAX_CPUS - 1)] = VERDICT_UNKNOWN;
+	return 0;
+}
+SEC("raw_tp/cgroup_attach_task")
+int BPF_PROG(moved_raw) { return forget_verdicts(); }
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
+{
+	return on_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+}
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(exit_raw, struct task_struct *task)
+{
+	return on_exit(BPF_CORE_READ(task, pid), BPF_CORE_READ(task, tgid));
 }
 
 char LICENSE[] SEC("license") = "GPL";

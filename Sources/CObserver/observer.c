@@ -43,8 +43,17 @@ static int load(struct sf_observer *obs, bool btf, const uint64_t *ids, const ui
 			pid_targets = true;
 	}
 	skel->rodata->have_pid_targets = pid_targets;
-	bpf_program__set_autoload(btf ? skel->progs.count_raw : skel->progs.count_btf, false);
-	bpf_program__set_autoload(skel->progs.follow_fork, pid_targets && btf);
+	skel->rodata->nr_cpus = (uint32_t)obs->ncpus;
+	/* One set of programs: tp_btf, or the raw_tp twins. Fork/exit only for process trees. */
+	struct bpf_program *btf_progs[] = { skel->progs.count_btf, skel->progs.switch_btf, skel->progs.moved_btf,
+					    skel->progs.fork_btf, skel->progs.exit_btf };
+	struct bpf_program *raw_progs[] = { skel->progs.count_raw, skel->progs.switch_raw, skel->progs.moved_raw,
+					    skel->progs.fork_raw, skel->progs.exit_raw };
+	for (int i = 0; i < 5; i++) {
+		bool wanted = i < 3 || pid_targets;
+		bpf_program__set_autoload(btf_progs[i], btf && wanted);
+		bpf_program__set_autoload(raw_progs[i], !btf && wanted);
+	}
 	int rc = syscount_bpf__load(skel);
 	if (rc) {
 		syscount_bpf__destroy(skel);
@@ -96,7 +105,10 @@ int sf_observer_open(struct sf_observer **out, const uint64_t *ids, const uint32
 int sf_observer_add_process(struct sf_observer *obs, uint32_t tgid, uint32_t target)
 {
 	uint32_t value = target + 1;
-	return bpf_map__update_elem(obs->skel->maps.tasks, &tgid, sizeof(tgid), &value, sizeof(value), BPF_ANY);
+	int rc = bpf_map__update_elem(obs->skel->maps.tasks, &tgid, sizeof(tgid), &value, sizeof(value), BPF_ANY);
+	/* Tasks already running were judged before they joined: judge again. */
+	memset(obs->skel->bss->verdict, 0, sizeof(obs->skel->bss->verdict));
+	return rc;
 }
 
 enum sf_attach_kind sf_observer_attach_kind(const struct sf_observer *obs)

@@ -47,6 +47,18 @@ final class ObserverTests: XCTestCase {
     }
 
     /// The set of names equals what `strace -f` records for the same command.
+    /// Where tp_btf programs are refused the raw tracepoint carries the same counter.
+    func testRawTracepointFallbackCountsExactly() throws {
+        try requireKernelFeatures()
+        setenv("SECCOMP_FORGE_FORCE_RAW_TP", "1", 1)
+        defer { unsetenv("SECCOMP_FORGE_FORCE_RAW_TP") }
+        let session = try ObservationSession(cgroups: [], pids: [], command: [Self.helpers + "/call-n-times", "getppid", "11"])
+        XCTAssertEqual(session.attachPoint, "raw_tp/sys_enter")
+        let outcome = try session.run(duration: 30)
+        XCTAssertEqual(outcome.recordings[0].counts["SCMP_ARCH_X86_64"]?["getppid"], 11)
+        XCTAssertEqual(outcome.recordings[0].counts["SCMP_ARCH_X86_64"]?["execve"], 1)
+    }
+
     func testSetsMatchStrace() throws {
         try requireKernelFeatures()
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {

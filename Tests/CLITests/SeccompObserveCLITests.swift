@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+
+/// `seccomp-observe` as a user runs it: files written, exit statuses, errors, Ctrl-C.
+final class SeccompObserveCLITests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var helpers: String {
+        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
+    }
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        if geteuid() != 0 || !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and the observer cannot run here (root and BTF needed)") }
+            throw XCTSkip("the observer needs root and BTF")
+        }
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("observe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+    }
+
+    var binary: String {
+        (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path) + "/seccomp-observe"
+    }
+
+    func start(_ arguments: [String], prefix: [String] = []) throws -> (Process, URL, URL) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: prefix.first ?? binary)
+        process.arguments = Array(prefix.dropFirst()) + (prefix.isEmpty ? [] : [binary]) + arguments
+        process.currentDirectoryURL = scratch
+        let out = scratch.appendingPathComponent("stdout-\(UUID().uuidString)"), err = scratch.appendingPathComponent("stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        return (process, out, err)
+    }
+
+    func run(_ arguments: [String], prefix: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+        let (process, out, err) = try start(arguments, prefix: prefix)
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    }
+
+    func testCommandModeWritesProfileAndRecordingAndReturnsTheCommandStatus() throws {
+        let ok = try run(["--", "/bin/sh", "-c", "exit 3"])
+        XCTAssertEqual(ok.status, 3, ok.stderr)
+        XCTAssertTrue(ok.stderr.contains("Saved profile to sh.seccomp.json"), ok.stderr)
+        let profile = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("sh.seccomp.json"))) as! [String: Any]
+        XCTAssertEqual(profile["defaultAction"] as? String, "SCMP_ACT_ERRNO")
+        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("sh.recording.json"))) as! [String: Any]
+        let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
+        XCTAssertEqual(counts["execve"], 1)
+        XCTAssertEqual(counts["exit_group"], 1)
+    }
+
+    func testErrorsHaveDistinctStatuses() throws {
+        let notFound = try run(["--", "/no/such/program"])
+        XCTAssertEqual(notFound.status, 127)
+        XCTAssertTrue(notFound.stderr.contains("/no/such/program: command not found"), notFound.stderr)
+        let badDuration = try run(["--duration", "soon", "--", "/bin/true"])
+        XCTAssertEqual(badDuration.status, 2)
+        XCTAssertTrue(badDuration.stderr.contains("--duration: \"soon\" is not a duration"), badDuration.stderr)
+        let notV2 = try run(["--cgroup", "/tmp", "--duration", "1s"])
+        XCTAssertEqual(notV2.status, 2)
+        XCTAssertTrue(notV2.stderr.contains("is not in the cgroup v2 hierarchy"), notV2.stderr)
+        let noPid = try run(["--pid", "999999999", "--duration", "1s"])
+        XCTAssertEqual(noPid.status, 2)
+        XCTAssertTrue(noPid.stderr.contains("no such process"), noPid.stderr)
+        let nothing = try run([])
+        XCTAssertEqual(nothing.status, 2)
+        XCTAssertEqual(nothing.stderr.split(separator: "\n").count, 1, nothing.stderr)
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") {
+            let unprivileged = try run(["--", "/bin/true"], prefix: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"])
+            XCTAssertEqual(unprivileged.status, 77, unprivileged.stderr)
+            XCTAssertTrue(unprivileged.stderr.contains("run as root"), unprivileged.stderr)
+        }
+    }
+
+    /// Two cgroups observed by one program, one profile each; Ctrl-C ends it early and keeps everything.
+    func testSeveralTargetsAndInterrupt() throws {
+        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let a = "\(mount)/seccomp-forge-test-a-\(getpid())", b = "\(mount)/seccomp-forge-test-b-\(getpid())"
+        for dir in [a, b] { XCTAssertEqual(mkdir(dir, 0o755), 0) }
+        defer { for dir in [a, b] { rmdir(dir) } }
+        let (observer, _, err) = try start(["--cgroup", a, "--cgroup", b, "--duration", "1h", "-o", "a.json", "-o", "b.json"])
+        // Wait for the attach message before starting the workloads.
+        for _ in 0..<300 where !((try? String(contentsOf: err, encoding: .utf8)) ?? "").contains("Tracing syscalls") { usleep(10_000) }
+        for (dir, n) in [(a, 4), (b, 6)] {
+            let work = Process()
+            work.executableURL = URL(fileURLWithPath: "/bin/sh")
+            work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid \(n)"]
+            try work.run()
+            work.waitUntilExit()
+        }
+        kill(observer.processIdentifier, SIGINT)
+        observer.waitUntilExit()
+        let log = try String(contentsOf: err, encoding: .utf8)
+        XCTAssertEqual(observer.terminationStatus, 0, log)
+        for (file, n) in [("a.recording.json", 4), ("b.recording.json", 6)] {
+            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
+            let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
+            XCTAssertEqual(counts["getppid"], n, file)
+        }
+    }
+}
