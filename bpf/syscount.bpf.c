@@ -5,9 +5,9 @@
  * The question "is this task observed?" is answered at context switch, not
  * at every syscall: sched_switch stores a verdict for the incoming task in a
  * per-CPU slot, so the syscall path of a process that is not observed costs
- * one CPU-id read (inlined) and one compare. Observed calls add the task's
- * compat status and a per-CPU counter increment: no atomics, no ring buffer,
- * no event per call. A task moving between cgroups, or targets being added,
+ * one CPU-id read (inlined) and one compare. Observed calls add a look at
+ * the caller's code segment (32-bit code means an i386 call) and a per-CPU
+ * counter increment: no helper calls, no atomics, no event per call. A task moving between cgroups, or targets being added,
  * clears the verdicts; the next syscall on each CPU works them out again.
  *
  * Configuration is read-only data set before load (const volatile), so the
@@ -27,7 +27,7 @@
 #define ABI_X32 2
 #define ABIS 3
 #define X32_SYSCALL_BIT 0x40000000
-#define TS_COMPAT 0x0002    /* arch/x86/include/asm/thread_info.h */
+#define USER32_CS 0x23      /* arch/x86/include/asm/segment.h: 32-bit user code */
 
 /* Verdict slot values: unknown, not observed, or 2 + target index. */
 #define VERDICT_UNKNOWN 0
@@ -106,15 +106,15 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	return VERDICT_OUTSIDE;
 }
 
-static __always_inline int on_sys_enter(long id)
+/* `compat`: the call came from 32-bit code (an i386 process). */
+static __always_inline int on_sys_enter(long id, bool compat)
 {
 	__u32 cpu = bpf_get_smp_processor_id() & (MAX_CPUS - 1);
 	__u32 v = verdict[cpu];
 	if (v == VERDICT_OUTSIDE)
 		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
 	if (v == VERDICT_UNKNOWN) {
-		v = verdict_for(task);
+		v = verdict_for(bpf_get_current_task_btf());
 		verdict[cpu] = v;
 		if (v == VERDICT_OUTSIDE)
 			return 0;
@@ -122,7 +122,7 @@ static __always_inline int on_sys_enter(long id)
 	__u32 target = (v - 2) & (MAX_TARGETS - 1);
 	__u32 abi = ABI_NATIVE;
 	__u64 nr = (__u64)id;
-	if (task->thread_info.status & TS_COMPAT) {
+	if (compat) {
 		abi = ABI_I386;
 	} else if (nr & X32_SYSCALL_BIT) {
 		abi = ABI_X32;
@@ -181,7 +181,7 @@ static __always_inline int on_exit(__u32 pid, __u32 tgid)
  * probe reads, and a switch only marks the verdict unknown (the next syscall
  * works it out from the current task). */
 SEC("tp_btf/sys_enter")
-int BPF_PROG(count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id); }
+int BPF_PROG(count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, regs->cs == USER32_CS); }
 SEC("tp_btf/sched_switch")
 int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next) { return on_switch(next); }
 SEC("tp_btf/cgroup_attach_task")
@@ -192,7 +192,10 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(exit_btf, struct task_struct *task) { return on_exit(task->pid, task->tgid); }
 
 SEC("raw_tp/sys_enter")
-int BPF_PROG(count_raw, struct pt_regs *regs, long id) { return on_sys_enter(id); }
+int BPF_PROG(count_raw, struct pt_regs *regs, long id)
+{
+	return on_sys_enter(id, BPF_CORE_READ(regs, cs) == USER32_CS);
+}
 SEC("raw_tp/sched_switch")
 int BPF_PROG(switch_raw)
 {
