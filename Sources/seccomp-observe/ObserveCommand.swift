@@ -94,12 +94,17 @@ struct ObserveCommand: ParsableCommand {
             note("Tracing syscalls of \(command.isEmpty ? what : command.joined(separator: " ")) (\(session.attachPoint))...")
         }
         let outcome = try session.run(duration: seconds, progress: interactive ? { p in
-            let total = seconds.map { String(format: "/%.0fs", $0) } ?? ""
+            let total = seconds.map { String(format: "/%gs", $0) } ?? ""
             var line = String(format: "\r\u{1b}[K[%.1fs%@] %llu calls, %d distinct", p.seconds, total, p.calls, p.distinct)
             if !p.newNames.isEmpty { line += "  new: " + p.newNames.prefix(8).joined(separator: " ") + (p.newNames.count > 8 ? " ..." : "") }
             FileHandle.standardError.write(Data(line.utf8))
         } : nil)
         if interactive { FileHandle.standardError.write(Data("\r\u{1b}[K".utf8)) }
+        if !quiet && !json, let signal = outcome.stoppedBySignal {
+            note("Stopped by signal \(signal) after \(String(format: "%.1f", outcome.seconds))s; writing what was gathered.")
+        } else if !quiet && !json, !command.isEmpty, let seconds, outcome.seconds >= seconds {
+            note("The command was still running after --duration \(duration ?? ""); it was stopped.")
+        }
         var summaries: [String] = []
         for (recording, path) in zip(outcome.recordings, profilePaths) {
             let recordingPath: String
