@@ -28,6 +28,7 @@ deps:
 build: deps bpf
 	$(SWIFT) build $(SWIFTFLAGS) --product seccomp-profile
 	$(SWIFT) build $(SWIFTFLAGS) --product seccomp-observe
+	$(SWIFT) build $(SWIFTFLAGS) --product seccomp-sandbox
 
 # The observer's eBPF program: vmlinux.h from this kernel's BTF, the CO-RE
 # object, and the libbpf skeleton that embeds it — in that order, all generated.
@@ -46,7 +47,16 @@ $(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
 # Test-only C helpers: the libseccomp oracle, and filter probes (64- and 32-bit)
 # that install a filter in themselves and make one call.
 helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32 \
-	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads $(HELPERS)/run-filtered
+	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads $(HELPERS)/run-filtered \
+	$(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32
+
+$(HELPERS)/syscall-probe: tools/probe/syscall-probe.c
+	@mkdir -p $(HELPERS)
+	cc -static -O2 -Wall -Wextra -o $@ $<
+
+$(HELPERS)/syscall-probe32: tools/probe/syscall-probe.c
+	@mkdir -p $(HELPERS)
+	cc -m32 -static -O2 -Wall -Wextra -o $@ $<
 
 $(HELPERS)/run-filtered: tools/probe/run-filtered.c
 	@mkdir -p $(HELPERS)

@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "seccomp-profile", targets: ["seccomp-profile"]),
         .executable(name: "seccomp-observe", targets: ["seccomp-observe"]),
+        .executable(name: "seccomp-sandbox", targets: ["seccomp-sandbox"]),
         .library(name: "FilterCompiler", targets: ["FilterCompiler"]),
     ],
     dependencies: [
@@ -33,6 +34,12 @@ let package = Package(
                 "FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable", "Observer", "Recording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // fork → prctl → seccomp → execve in C (no Swift between fork and exec); notification ioctls.
+        .target(name: "CSandbox"),
+        .executableTarget(
+            name: "seccomp-sandbox",
+            dependencies: ["CSandbox", "FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable"]
         ),
         .executableTarget(
             name: "seccomp-observe",

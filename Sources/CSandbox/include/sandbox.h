@@ -1,0 +1,59 @@
+/*
+ * The part of seccomp-sandbox that must be C: between fork and execve only
+ * async-signal-safe steps run (no Swift, no allocation), and the seccomp
+ * user-notification structures are read and answered here.
+ */
+#ifndef SECCOMP_FORGE_SANDBOX_H
+#define SECCOMP_FORGE_SANDBOX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct sf_filter_insn {
+	uint16_t code;
+	uint8_t jt;
+	uint8_t jf;
+	uint32_t k;
+};
+
+/* What happened to a launch. */
+struct sf_launch {
+	pid_t pid;
+	int pidfd;         /* becomes readable when the child exits */
+	int listener;      /* user-notification fd, or -1 */
+	int install_errno; /* the kernel refused the filter (the child has exited 125) */
+};
+
+/*
+ * Forks; the child sets PR_SET_NO_NEW_PRIVS, disables core dumps, installs
+ * the filter (TSYNC; with a listener when `listener` is true) and executes
+ * `path` with `argv` and `envp`. With a listener, the child waits — spinning
+ * on shared memory, making no system call — until the parent has taken the
+ * listener fd with pidfd_getfd, so no notification can go unanswered.
+ * If execve fails the child exits 126, or 127 when the file is missing.
+ * Returns 0, or a negative errno if the launch itself failed.
+ */
+int sf_launch(const char *path, char *const argv[], char *const envp[], const struct sf_filter_insn *filter,
+	      uint16_t count, bool listener, struct sf_launch *out);
+
+/* One intercepted call. */
+struct sf_notification {
+	uint64_t id;
+	uint32_t pid;
+	int32_t nr;
+	uint32_t arch;
+	uint64_t ip;
+	uint64_t args[6];
+};
+
+/* Receives the next notification: 0, or -errno (-ENOENT: the call went away). */
+int sf_notify_receive(int listener, struct sf_notification *out);
+
+/* Answers: `error` > 0 fails the call with that errno; 0 with `allow` lets it run. */
+int sf_notify_respond(int listener, uint64_t id, int error, bool allow);
+
+/* Waits for `pidfd` or `listener` to be readable: 1 child exited, 2 notification, 0 timeout, -errno. */
+int sf_wait(int pidfd, int listener, int timeout_ms);
+
+#endif

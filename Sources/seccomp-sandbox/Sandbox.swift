@@ -1,0 +1,138 @@
+import CBPF
+import CSandbox
+import FilterCompiler
+import Foundation
+import SeccompProfile
+import SyscallTable
+
+/// One confined run: resolve and compile the profile, launch, answer notifications.
+final class Sandbox {
+    let options: Options
+    let label: String
+
+    init(options: Options) {
+        self.options = options
+        self.label = options.command.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "sandbox"
+    }
+
+    func run() throws -> Int32 {
+        let (profile, profilePath) = try loadProfile()
+        let policy: Policy
+        do {
+            policy = try PolicyResolver.resolve(profile, for: ResolutionTarget(kernel: KernelVersion.running ?? KernelVersion(major: 6, minor: 0)),
+                                                source: profilePath)
+        } catch {
+            throw Failure(message: error.description)
+        }
+        for warning in policy.warnings { report("warning: \(profilePath): \(warning)") }
+        // The real filter: what the profile says. The kernel gets a copy in which the
+        // outcomes to report come back to us as notifications.
+        let real = try compile(policy)
+        if options.printFilter {
+            print(Disassembler(real.program).listing(), terminator: "")
+            return 0
+        }
+        if options.mode == .enforce, !allowsExec(policy) {
+            throw Failure(message: "\(profilePath): profile does not allow execve: the command could never start")
+        }
+        if options.dryRun {
+            print("\(profilePath): \(real.program.count) instructions for \(policy.architectures.map(\.name).joined(separator: ", ")); the command would run under it")
+            return 0
+        }
+        let (path, argv) = try resolveCommand()
+        let notified = options.mode == .complain
+            ? policy.mapActions { $0 == .allow ? .allow : .userNotification }
+            : policy.mapActions { Self.isReported($0) ? .userNotification : $0 }
+        let kernelFilter = try compile(notified)
+        var launch = sf_launch()
+        var rc = start(path: path, argv: argv, program: kernelFilter.program, listener: true, into: &launch)
+        if rc == 0, launch.install_errno != 0 {
+            // The kernel refused the listener: fall back to the plain filter.
+            var status: Int32 = 0
+            waitpid(launch.pid, &status, 0)
+            report("note: the kernel refused a seccomp listener (\(String(cString: strerror(launch.install_errno)))): running the plain filter; blocked calls will not be named")
+            if options.mode == .complain { throw Failure(message: "complain mode needs a seccomp listener (Linux 5.5 or later)") }
+            rc = start(path: path, argv: argv, program: real.program, listener: false, into: &launch)
+        }
+        guard rc == 0 else { throw Failure(message: "cannot start \(options.command[0]): \(String(cString: strerror(-rc)))") }
+        if launch.install_errno != 0 {
+            var status: Int32 = 0
+            waitpid(launch.pid, &status, 0)
+            throw Failure(message: "installing the seccomp filter failed: \(String(cString: strerror(launch.install_errno)))")
+        }
+        let supervisor = Supervisor(label: label, real: real, policy: policy, options: options)
+        let status = supervisor.supervise(launch)
+        if options.mode == .complain {
+            try supervisor.finishComplaining(profile: profile)
+        }
+        return status
+    }
+
+    /// Kill and errno outcomes are answered here, so they can be named.
+    static func isReported(_ action: SeccompAction) -> Bool {
+        switch action {
+        case .killProcess, .killThread, .errno: return true
+        default: return false
+        }
+    }
+
+    private func start(path: String, argv: [String], program: Program, listener: Bool, into launch: inout sf_launch) -> Int32 {
+        let insns = program.instructions.map { sf_filter_insn(code: $0.code, jt: $0.jt, jf: $0.jf, k: $0.k) }
+        var cArgv = argv.map { strdup($0) } + [nil]
+        defer { cArgv.forEach { free($0) } }
+        return insns.withUnsafeBufferPointer { buffer in
+            sf_launch(path, &cArgv, environ, buffer.baseAddress, UInt16(buffer.count), listener, &launch)
+        }
+    }
+
+    private func compile(_ policy: Policy) throws -> CompiledFilter {
+        do { return try FilterCompiler.compile(policy) } catch { throw Failure(message: error.description) }
+    }
+
+    private func allowsExec(_ policy: Policy) -> Bool {
+        ["execve", "execveat"].contains { !policy.decide(syscall: $0, args: [], on: .native).action.isDeny }
+    }
+
+    /// A file path, or the name of a bundled profile.
+    private func loadProfile() throws -> (Profile, String) {
+        var candidates = [options.profile]
+        if !options.profile.contains("/") {
+            let name = options.profile.hasSuffix(".json") ? options.profile : options.profile + ".json"
+            if let dir = ProcessInfo.processInfo.environment["SECCOMP_FORGE_PROFILES"] { candidates.append(dir + "/" + name) }
+            // Beside an installed binary (../share/seccomp-forge/profiles) or in the checkout it was built in.
+            var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            candidates.append(dir.appendingPathComponent("../share/seccomp-forge/profiles/" + name).standardized.path)
+            for _ in 0..<4 {
+                dir = dir.deletingLastPathComponent()
+                candidates.append(dir.appendingPathComponent("profiles/" + name).path)
+            }
+        }
+        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw Failure(message: "\(options.profile): no such profile file, and no bundled profile of that name")
+        }
+        do { return (try Profile.load(path: path), path) } catch { throw Failure(message: error.description) }
+    }
+
+    /// The command's path (searched in PATH like a shell) and its arguments.
+    private func resolveCommand() throws -> (String, [String]) {
+        let name = options.command[0]
+        var candidates: [String] = []
+        if name.contains("/") {
+            candidates = [name]
+        } else {
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+            candidates = path.split(separator: ":").map { "\($0)/\(name)" }
+        }
+        var found: String?
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate) {
+            if access(candidate, X_OK) == 0 { return (candidate, options.command) }
+            found = candidate
+        }
+        if let found { throw Failure(message: "\(found): permission denied (not executable)", status: 126) }
+        throw Failure(message: "\(name): command not found", status: 127)
+    }
+
+    private func report(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}

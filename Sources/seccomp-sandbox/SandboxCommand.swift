@@ -1,0 +1,111 @@
+import CBPF
+import CSandbox
+import FilterCompiler
+import Foundation
+import SeccompProfile
+import SyscallTable
+
+/// `seccomp-sandbox --profile P -- CMD ARGS`: runs a command under the filter our
+/// compiler builds from a profile, and names the call whenever the filter stops it.
+///
+/// Deny outcomes (kill, errno) reach the kernel as user notifications: this
+/// process answers them, applying the profile's action, so it always knows the
+/// syscall, its architecture and arguments. Everything else the kernel decides alone.
+@main
+enum SandboxCommand {
+    static let usage = """
+    usage: seccomp-sandbox --profile PROFILE [--mode enforce|complain] [--update FILE]
+                           [--verbose] [--print-filter] [--dry-run] -- COMMAND [ARGS...]
+
+    Runs COMMAND confined by a seccomp filter compiled from PROFILE (an OCI/Docker
+    seccomp JSON file, or a bundled name such as container-default), and says which
+    call the filter stopped:  [myapp] Killed: syscall ptrace blocked by seccomp filter
+
+      --profile P       profile file, or a bundled profile name (see profiles/)
+      --mode enforce    the profile as written (default)
+      --mode complain   allow everything the profile would deny, and list it with counts
+      --update FILE     with complain mode: write the profile plus the calls it lacked
+      --verbose         also report calls failed with an errno ([myapp] Denied: syscall mount (EPERM))
+      --print-filter    print the compiled filter (disassembly) and exit
+      --dry-run         check and compile the profile, run nothing
+
+    Examples:
+      seccomp-sandbox --profile myapp.seccomp.json -- /usr/bin/myapp --serve
+      seccomp-sandbox --profile container-default -- sh -c 'id; uname -a'
+      seccomp-sandbox --profile myapp.seccomp.json --mode complain --update myapp.seccomp.json -- myapp
+
+    Exit status: the command's own; 128+N when a signal N ended it (159: SIGSYS, a
+    seccomp kill); 125 sandbox error (bad profile, filter refused); 126 command not
+    executable; 127 command not found.
+    """
+
+    static func main() {
+        do {
+            let options = try Options.parse(Array(CommandLine.arguments.dropFirst()))
+            exit(try Sandbox(options: options).run())
+        } catch let failure as Failure {
+            FileHandle.standardError.write(Data("seccomp-sandbox: \(failure.message)\n".utf8))
+            exit(failure.status)
+        } catch {
+            FileHandle.standardError.write(Data("seccomp-sandbox: \(error)\n".utf8))
+            exit(125)
+        }
+    }
+}
+
+struct Failure: Error {
+    var message: String
+    var status: Int32 = 125
+}
+
+struct Options {
+    enum Mode: String { case enforce, complain }
+
+    var profile = ""
+    var mode = Mode.enforce
+    var update: String?
+    var verbose = false
+    var printFilter = false
+    var dryRun = false
+    var command: [String] = []
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var options = Options()
+        var i = 0
+        func value(_ flag: String) throws -> String {
+            i += 1
+            guard i < arguments.count else { throw Failure(message: "\(flag) needs a value (see --help)") }
+            return arguments[i]
+        }
+        while i < arguments.count {
+            let argument = arguments[i]
+            switch argument {
+            case "--": options.command = Array(arguments[(i + 1)...]); i = arguments.count; continue
+            case "--profile", "-p": options.profile = try value(argument)
+            case "--mode":
+                let text = try value(argument)
+                guard let mode = Mode(rawValue: text) else { throw Failure(message: "--mode: \"\(text)\" is not enforce or complain") }
+                options.mode = mode
+            case "--update": options.update = try value(argument)
+            case "--verbose", "-v": options.verbose = true
+            case "--print-filter": options.printFilter = true
+            case "--dry-run": options.dryRun = true
+            case "--help", "-h":
+                print(SandboxCommand.usage)
+                exit(0)
+            default:
+                if argument.hasPrefix("-") { throw Failure(message: "unknown option \(argument) (see --help)") }
+                options.command = Array(arguments[i...])
+                i = arguments.count
+                continue
+            }
+            i += 1
+        }
+        guard !options.profile.isEmpty else { throw Failure(message: "no profile: give --profile FILE or a bundled name (see --help)") }
+        if options.update != nil && options.mode != .complain { throw Failure(message: "--update records what complain mode saw: add --mode complain") }
+        if options.command.isEmpty && !options.printFilter && !options.dryRun {
+            throw Failure(message: "no command: give it after --, e.g. seccomp-sandbox --profile P -- /bin/true")
+        }
+        return options
+    }
+}

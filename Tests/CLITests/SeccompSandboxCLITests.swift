@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+
+/// `seccomp-sandbox` on real programs: the blocked call named, the profile's errno,
+/// i386 calls, complain mode and --update, the exit statuses, and the seed audit
+/// under the bundled container-default profile.
+final class SeccompSandboxCLITests: XCTestCase {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var helpers: String {
+        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
+    }
+    /// What the static syscall-probe needs to start and exit, 64- and 32-bit.
+    static let probeStartup = #"["arch_prctl","brk","execve","exit_group","getrandom","mprotect","newfstatat","prlimit64","readlink","rseq","set_robust_list","set_tid_address","write","set_thread_area","statx","ugetrlimit"]"#
+    var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        guard FileManager.default.isExecutableFile(atPath: Self.helpers + "/syscall-probe") else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("helpers not built: make helpers") }
+            throw XCTSkip("helpers not built: make helpers")
+        }
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: scratch)
+    }
+
+    var binary: String {
+        (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path) + "/seccomp-sandbox"
+    }
+
+    func profile(_ json: String, named name: String = "p.json") throws -> String {
+        let path = scratch.appendingPathComponent(name).path
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = scratch.appendingPathComponent("out-\(UUID().uuidString)"), err = scratch.appendingPathComponent("err-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+    }
+
+    var python: String { FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3" }
+
+    /// The seed scenario, exactly.
+    func testKilledCallIsNamed() throws {
+        let p = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#)
+        let result = try run(["--profile", p, "--", python, "-c", "import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)"])
+        XCTAssertEqual(result.status, 159)
+        XCTAssertEqual(result.stderr, "[python3] Killed: syscall ptrace blocked by seccomp filter\n")
+    }
+
+    func testErrnoRulesAndDefaultErrnoRet() throws {
+        let p = try profile(#"{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":95,"syscalls":[{"names":\#(Self.probeStartup),"action":"SCMP_ACT_ALLOW"},{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13},{"names":["getpid"],"action":"SCMP_ACT_ALLOW"}]}"#)
+        let result = try run(["--profile", p, "--verbose", "--", Self.helpers + "/syscall-probe", "getppid", "getuid", "getpid"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines[0], "getppid ret=-1 errno=13")
+        XCTAssertEqual(lines[1], "getuid ret=-1 errno=95")
+        XCTAssertTrue(lines[2].hasPrefix("getpid ret=") && lines[2].hasSuffix("errno=0"), String(lines[2]))
+        XCTAssertTrue(result.stderr.contains("[syscall-probe] Denied: syscall getppid (EACCES)"), result.stderr)
+    }
+
+    func testI386CallsFollowTheProfileAndUncoveredI386IsKilled() throws {
+        let covered = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#)
+        let result = try run(["--profile", covered, "--verbose", "--", Self.helpers + "/syscall-probe32", "getppid", "getpid"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("getppid ret=-1 errno=13\n"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("Denied: syscall getppid (x86) (EACCES)"), result.stderr)
+        let uncovered = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64"],"syscalls":[]}"#, named: "q.json")
+        let killed = try run(["--profile", uncovered, "--", Self.helpers + "/syscall-probe32", "getpid"])
+        XCTAssertEqual(killed.status, 159, killed.stderr)
+        XCTAssertEqual(killed.stdout, "")
+        XCTAssertEqual(killed.stderr, "[syscall-probe32] Killed by seccomp filter (SIGSYS): a call from an architecture the profile does not cover\n")
+    }
+
+    func testComplainModeListsWhatEnforceWouldBlockAndUpdateFixesIt() throws {
+        let p = try profile(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":\#(Self.probeStartup),"action":"SCMP_ACT_ALLOW"}]}"#)
+        let probe = [Self.helpers + "/syscall-probe", "getppid", "getuid", "getppid"]
+        let enforce = try run(["--profile", p, "--"] + probe)
+        XCTAssertTrue(enforce.stdout.contains("getppid ret=-1 errno=1"), enforce.stdout)
+        let updated = scratch.appendingPathComponent("updated.json").path
+        let complain = try run(["--profile", p, "--mode", "complain", "--update", updated, "--"] + probe)
+        XCTAssertEqual(complain.status, 0, complain.stderr)
+        XCTAssertFalse(complain.stdout.contains("errno=1"), "complain mode lets the calls through: \(complain.stdout)")
+        XCTAssertTrue(complain.stderr.contains("complain mode: 2 syscall(s) the profile would deny:"), complain.stderr)
+        XCTAssertTrue(complain.stderr.contains("  getppid SCMP_ARCH_X86_64 2"), complain.stderr)
+        XCTAssertTrue(complain.stderr.contains("  getuid SCMP_ARCH_X86_64 1"), complain.stderr)
+        let again = try run(["--profile", updated, "--verbose", "--"] + probe)
+        XCTAssertEqual(again.status, 0)
+        XCTAssertFalse(again.stdout.contains("errno=1"), again.stdout)
+        XCTAssertEqual(again.stderr, "", "no denials under the updated profile")
+    }
+
+    func testEveryFailureHasItsMessageAndStatus() throws {
+        let noExec = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve","execveat"],"action":"SCMP_ACT_ERRNO"}]}"#)
+        let a = try run(["--profile", noExec, "--", "/bin/true"])
+        XCTAssertEqual(a.status, 125)
+        XCTAssertEqual(a.stderr, "seccomp-sandbox: \(noExec): profile does not allow execve: the command could never start\n")
+        let b = try run(["--profile", scratch.appendingPathComponent("absent.json").path, "--", "/bin/true"])
+        XCTAssertEqual(b.status, 125)
+        XCTAssertTrue(b.stderr.hasSuffix("absent.json: no such profile file, and no bundled profile of that name\n"), b.stderr)
+        let malformed = try profile("{\"defaultAction\": ", named: "bad.json")
+        let c = try run(["--profile", malformed, "--", "/bin/true"])
+        XCTAssertEqual(c.status, 125)
+        XCTAssertTrue(c.stderr.contains("bad.json: malformed JSON"), c.stderr)
+        XCTAssertEqual(c.stderr.split(separator: "\n").count, 1)
+        let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#, named: "all.json")
+        let d = try run(["--profile", allowAll, "--", "/no/such/command"])
+        XCTAssertEqual(d.status, 127)
+        XCTAssertEqual(d.stderr, "seccomp-sandbox: /no/such/command: command not found\n")
+        let e = try run(["--profile", allowAll, "--", "definitely-not-a-command-here"])
+        XCTAssertEqual(e.status, 127)
+    }
+
+    /// The seed lab's audit, under the bundled baseline: harmless calls run; reboot and
+    /// kexec_load fail with EPERM. Their arguments are ones the kernel refuses anyway
+    /// (EINVAL), so a broken filter could not restart this machine.
+    func testContainerDefaultAudit() throws {
+        let result = try run(["--profile", "container-default", "--", Self.helpers + "/syscall-probe", "getpid", "getuid", "time", "reboot", "kexec_load"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 5, result.stdout)
+        for allowed in lines.prefix(3) { XCTAssertTrue(allowed.hasSuffix("errno=0"), allowed) }
+        XCTAssertEqual(lines[3], "reboot ret=-1 errno=1")
+        XCTAssertEqual(lines[4], "kexec_load ret=-1 errno=1")
+        let status = try run(["--profile", "container-default", "--", "/bin/sh", "-c", "grep ^Seccomp /proc/self/status"])
+        XCTAssertEqual(status.stdout, "Seccomp:\t2\nSeccomp_filters:\t1\n")
+    }
+
+    func testRealProgramsRunUnderTheBaseline() throws {
+        for command in [["/bin/ls", "-l", "/"], ["/bin/sh", "-c", "echo hi | cat"], [python, "-c", "print(6 * 7)"]] {
+            let result = try run(["--profile", "container-default", "--"] + command)
+            XCTAssertEqual(result.status, 0, "\(command): \(result.stderr)")
+            XCTAssertFalse(result.stdout.isEmpty)
+        }
+    }
+
+    func testPrintFilterAndDryRun() throws {
+        let listing = try run(["--profile", "container-default", "--print-filter"])
+        XCTAssertEqual(listing.status, 0)
+        XCTAssertTrue(listing.stdout.contains("A = arch"), listing.stdout)
+        let dry = try run(["--profile", "container-default", "--dry-run", "--", "/bin/true"])
+        XCTAssertEqual(dry.status, 0)
+        XCTAssertTrue(dry.stdout.contains("instructions for x86_64, x86, x32"), dry.stdout)
+    }
+}
