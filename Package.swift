@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "seccomp-forge",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "seccomp-profile", targets: ["seccomp-profile"]),
         .executable(name: "seccomp-observe", targets: ["seccomp-observe"]),

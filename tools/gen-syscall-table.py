@@ -41,8 +41,9 @@ def read_syscalls():
     return header, rows[1:]
 
 
-def swift_name(name):
-    return "x86" if name == "x86" else name
+def ident(name):
+    """A Swift identifier for an architecture name."""
+    return name.replace("-", "_")
 
 
 def main():
@@ -74,9 +75,18 @@ def main():
           f'numberBase: 0x{a["offset"]:X}, isEmitted: {str(a["emit"]).lower()}, spellings: [{spell}]),')
     w("    ]")
     w("")
-    w("    /// Per architecture (in `architectureRows` order): (index into `allNames`, number) pairs.")
+    w("    /// (index into `allNames`, number) pairs of one architecture, ascending by number.")
     w("    /// Numbers include the architecture's base (x32's 0x40000000, MIPS's 4000...).")
-    w("    static let numberRows: [[(Int, UInt32)]] = [")
+    w("    /// One constant per architecture, so a run pays only for the tables it uses.")
+    w("    static func numberPairs(_ name: String) -> [(UInt16, UInt32)] {")
+    w("        switch name {")
+    for a in arches:
+        w(f'        case "{a["name"]}": return Numbers.{ident(a["name"])}')
+    w("        default: return []")
+    w("        }")
+    w("    }")
+    w("")
+    w("    enum Numbers {")
     for a in arches:
         col = header.index(a["column"])
         pairs = []
@@ -85,11 +95,11 @@ def main():
                 pairs.append((index[r[0]], int(r[col]) + a["offset"]))
         pairs.sort(key=lambda p: p[1])
         w(f'        // {a["name"]}: {len(pairs)} syscalls')
-        w("        [")
+        w(f"        static let {ident(a['name'])}: [(UInt16, UInt32)] = [")
         for i in range(0, len(pairs), 8):
             w("            " + " ".join(f"({n}, {v})," for n, v in pairs[i:i + 8]))
-        w("        ],")
-    w("    ]")
+        w("        ]")
+    w("    }")
     w("}")
     text = "\n".join(out) + "\n"
     if len(sys.argv) > 1 and sys.argv[1] == "--check":

@@ -8,6 +8,17 @@ public struct Program: Hashable, Sendable {
 
     public var count: Int { instructions.count }
 
+    /// The same program with every constant return value passed through `transform`:
+    /// the same decisions, different outcomes (e.g. denials turned into notifications).
+    public func mappingReturns(_ transform: (UInt32) -> UInt32) -> Program {
+        Program(instructions.map { ins in
+            guard ins.isReturn, ins.code & BPF.a == 0 else { return ins }
+            var copy = ins
+            copy.k = transform(ins.k)
+            return copy
+        })
+    }
+
     /// The little-endian `struct sock_filter[]` image: 8 bytes an instruction,
     /// loadable as is (bubblewrap's `--seccomp FD` reads exactly this).
     public var rawBytes: [UInt8] {

@@ -50,17 +50,19 @@ enum BPFOps {
     static let jset: UInt16 = 0x40
 }
 
-/// The length-limited optimal alphabetic tree. cost[i][j][b]: least weighted
+/// The length-limited optimal alphabetic tree. cost_b[i][j]: least weighted
 /// number of comparisons for ranges i...j when no path may execute more than b
-/// instructions (comparisons plus the leaf's own code).
+/// instructions (comparisons plus the leaf's own code). Computed one budget at a
+/// time from the previous one, rows and columns laid out so the inner loop over
+/// split points reads memory in order.
 private struct OptimalTree {
     let ranges: [ValueRange]
     let leafCost: [Int]
     let prefixWeight: [Double]
     let n: Int
     let budgetLimit: Int
-    var cost: [Double]
-    var choice: [Int32]
+    /// choice[b][i * n + j]: the last range of the left subtree at budget b.
+    var choice: [[Int16]] = []
 
     init(_ ranges: [ValueRange]) {
         self.ranges = ranges
@@ -73,50 +75,59 @@ private struct OptimalTree {
         var depth = 0
         while (1 << depth) < n { depth += 1 }
         budgetLimit = depth + leafCost.max()! + 4
-        cost = Array(repeating: .infinity, count: n * n * (budgetLimit + 1))
-        choice = Array(repeating: -1, count: n * n * (budgetLimit + 1))
     }
 
-    func slot(_ i: Int, _ j: Int, _ b: Int) -> Int { (i * n + j) * (budgetLimit + 1) + b }
-
     mutating func build() -> DecisionNode {
-        for i in 0..<n {
-            for b in leafCost[i]...budgetLimit { cost[slot(i, i, b)] = 0 }
-        }
-        if n > 1 {
-            for length in 2...n {
-                for i in 0...(n - length) {
-                    let j = i + length - 1
-                    let w = prefixWeight[j + 1] - prefixWeight[i]
-                    for b in 1...budgetLimit {
-                        var best = Double.infinity
-                        var bestK: Int32 = -1
-                        for k in i..<j {
-                            let c = cost[slot(i, k, b - 1)] + cost[slot(k + 1, j, b - 1)]
-                            if c < best {
-                                best = c
-                                bestK = Int32(k)
+        let inf = Double.infinity
+        // previous[i * n + j] = cost at budget b - 1; previousT[j * n + i] the same, transposed.
+        var previous = [Double](repeating: inf, count: n * n)
+        var previousT = previous
+        var current = previous
+        var roots: [Double] = [inf]
+        choice = [[Int16](repeating: -1, count: n * n)]
+        for b in 1...budgetLimit {
+            var chosen = [Int16](repeating: -1, count: n * n)
+            for i in 0..<n { current[i * n + i] = leafCost[i] <= b ? 0 : inf }
+            if n > 1 {
+                for length in 2...n {
+                    for i in 0...(n - length) {
+                        let j = i + length - 1
+                        var best = inf
+                        var bestK = -1
+                        previous.withUnsafeBufferPointer { rows in
+                            previousT.withUnsafeBufferPointer { columns in
+                                let row = i * n, column = j * n
+                                for k in i..<j {
+                                    let c = rows[row + k] + columns[column + k + 1]
+                                    if c < best {
+                                        best = c
+                                        bestK = k
+                                    }
+                                }
                             }
                         }
-                        if bestK >= 0 {
-                            cost[slot(i, j, b)] = best + w
-                            choice[slot(i, j, b)] = bestK
-                        }
+                        current[i * n + j] = bestK >= 0 ? best + prefixWeight[j + 1] - prefixWeight[i] : inf
+                        chosen[i * n + j] = Int16(bestK)
                     }
                 }
+            }
+            roots.append(current[n - 1])
+            choice.append(chosen)
+            swap(&previous, &current)
+            for i in 0..<n {
+                for j in i..<n { previousT[j * n + i] = previous[i * n + j] }
             }
         }
         // The shortest worst case whose mean stays within 10% of the best mean any
         // budget reaches: every call pays the mean, the worst case bounds the rest.
-        let root = (0...budgetLimit).map { cost[slot(0, n - 1, $0)] }
-        let bestMean = root.min()!
-        let budget = root.firstIndex(where: { $0 <= bestMean * 1.10 + 1e-9 })!
+        let bestMean = roots.min()!
+        let budget = roots.firstIndex(where: { $0 <= bestMean * 1.10 + 1e-9 })!
         return reconstruct(0, n - 1, budget)
     }
 
     func reconstruct(_ i: Int, _ j: Int, _ b: Int) -> DecisionNode {
         if i == j { return ranges[i].node }
-        let k = Int(choice[slot(i, j, b)])
+        let k = Int(choice[b][i * n + j])
         return .branch(op: BPFOps.jge, k: ranges[k + 1].low,
                        ifTrue: reconstruct(k + 1, j, b - 1), ifFalse: reconstruct(i, k, b - 1))
     }

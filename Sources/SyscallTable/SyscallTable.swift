@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Syscall names and numbers for one architecture.
 ///
 /// The data is generated from `data/syscalls.csv` (see
@@ -19,17 +21,17 @@ public struct SyscallTable: Sendable {
     public static func isKnownAnywhere(_ name: String) -> Bool { allNamesSet.contains(name) }
 
     public static func forArchitecture(_ architecture: Architecture) -> SyscallTable {
-        tables[architecture.name]!
+        Cache.table(architecture)
     }
 
-    private init(architecture: Architecture, pairs: [(Int, UInt32)]) {
+    private init(architecture: Architecture, pairs: [(UInt16, UInt32)]) {
         self.architecture = architecture
         var byName: [String: UInt32] = [:]
         var byNumber: [UInt32: String] = [:]
         var entries: [(number: UInt32, name: String)] = []
         entries.reserveCapacity(pairs.count)
         for (nameIndex, number) in pairs {
-            let name = SyscallTable.allNames[nameIndex]
+            let name = SyscallTable.allNames[Int(nameIndex)]
             byName[name] = number
             byNumber[number] = name
             entries.append((number, name))
@@ -39,13 +41,20 @@ public struct SyscallTable: Sendable {
         self.entries = entries
     }
 
-    private static let tables: [String: SyscallTable] = {
-        var result: [String: SyscallTable] = [:]
-        for (architecture, pairs) in zip(architectureRows, numberRows) {
-            result[architecture.name] = SyscallTable(architecture: architecture, pairs: pairs)
+    /// Tables are built on first use, one architecture at a time: start-up pays only
+    /// for the architectures a run touches.
+    private enum Cache {
+        static let lock = Mutex<[String: SyscallTable]>([:])
+
+        static func table(_ architecture: Architecture) -> SyscallTable {
+            lock.withLock { tables in
+                if let table = tables[architecture.name] { return table }
+                let table = SyscallTable(architecture: architecture, pairs: numberPairs(architecture.name))
+                tables[architecture.name] = table
+                return table
+            }
         }
-        return result
-    }()
+    }
 
     private static let allNamesSet = Set(allNames)
 

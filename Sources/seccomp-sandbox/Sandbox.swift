@@ -25,8 +25,7 @@ final class Sandbox {
             throw Failure(message: error.description)
         }
         for warning in policy.warnings { report("warning: \(profilePath): \(warning)") }
-        // The real filter: what the profile says. The kernel gets a copy in which the
-        // outcomes to report come back to us as notifications.
+        // The real filter: what the profile says. The supervisor runs it on every notified call.
         let real = try compile(policy)
         if options.printFilter {
             print(Disassembler(real.program).listing(), terminator: "")
@@ -40,12 +39,16 @@ final class Sandbox {
             return 0
         }
         let (path, argv) = try resolveCommand()
-        let notified = options.mode == .complain
-            ? policy.mapActions { $0 == .allow ? .allow : .userNotification }
-            : policy.mapActions { Self.isReported($0) ? .userNotification : $0 }
-        let kernelFilter = try compile(notified)
+        // Same decisions, but the outcomes to report come back to us as notifications
+        // (in complain mode, every outcome but ALLOW).
+        let notify = SeccompAction.userNotification.returnValue
+        let kernelProgram = real.program.mappingReturns { value in
+            let action = SeccompAction(returnValue: value)
+            if options.mode == .complain { return action == .allow ? value : notify }
+            return Self.isReported(action) ? notify : value
+        }
         var launch = sf_launch()
-        var rc = start(path: path, argv: argv, program: kernelFilter.program, listener: true, into: &launch)
+        var rc = start(path: path, argv: argv, program: kernelProgram, listener: true, into: &launch)
         if rc == 0, launch.install_errno != 0 {
             // The kernel refused the listener: fall back to the plain filter.
             var status: Int32 = 0
