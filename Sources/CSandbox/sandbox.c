@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <linux/filter.h>
+#include <sched.h>
+#include <signal.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <string.h>
@@ -17,68 +19,66 @@
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
 #endif
 
-/* Shared between parent and child until the child executes. */
-struct handoff {
-	volatile int stage; /* 0 starting, 1 installed, 2 refused, 3 parent has the listener */
+/* What the child needs; it runs on its own small stack in the parent's memory. */
+struct child_args {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	struct sock_fprog prog;
+	unsigned long flags;
 	volatile int listener;
-	volatile int err;
+	volatile int install_errno;
+	volatile int exec_errno;
 };
+
+/* The child, between clone and execve: raw system calls only. It shares the
+ * parent's memory and file table (so the listener fd it creates is the
+ * parent's too, and survives the exec, which unshares the table), and the
+ * parent sleeps (CLONE_VFORK) until the execve succeeds or the child exits. */
+static int child_main(void *arg)
+{
+	struct child_args *a = arg;
+	struct rlimit nocore = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &nocore); /* a SIGSYS kill leaves no core file */
+	long fd = -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
+		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, a->flags, &a->prog);
+	if (fd < 0) {
+		a->install_errno = errno;
+		_exit(125);
+	}
+	a->listener = (a->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ? (int)fd : -1;
+	execve(a->path, a->argv, a->envp);
+	a->exec_errno = errno;
+	_exit(errno == ENOENT ? 127 : 126);
+}
 
 int sf_launch(const char *path, char *const argv[], char *const envp[], const struct sf_filter_insn *filter,
 	      uint16_t count, bool listener, struct sf_launch *out)
 {
-	struct handoff *h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (h == MAP_FAILED)
+	static const size_t stack_size = 64 * 1024;
+	struct child_args a = {
+		.path = path, .argv = argv, .envp = envp,
+		.prog = { .len = count, .filter = (struct sock_filter *)filter },
+		.flags = SECCOMP_FILTER_FLAG_TSYNC, .listener = -1,
+	};
+	if (listener)
+		a.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
 		return -errno;
-	memset(h, 0, sizeof(*h));
-	out->listener = -1;
-	out->install_errno = 0;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		munmap(h, sizeof(*h));
+	int pidfd = -1;
+	pid_t pid = clone(child_main, stack + stack_size, CLONE_VM | CLONE_FILES | CLONE_VFORK | CLONE_PIDFD | SIGCHLD,
+			  &a, &pidfd);
+	int e = errno;
+	munmap(stack, stack_size);
+	if (pid < 0)
 		return -e;
-	}
-	if (pid == 0) {
-		struct rlimit nocore = { 0, 0 };
-		struct sock_fprog prog = { .len = count, .filter = (struct sock_filter *)filter };
-		unsigned long flags = SECCOMP_FILTER_FLAG_TSYNC;
-		if (listener)
-			flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
-		setrlimit(RLIMIT_CORE, &nocore); /* a SIGSYS kill leaves no core file */
-		long fd = -1;
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
-			fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-		if (fd < 0) {
-			h->err = errno;
-			__atomic_store_n(&h->stage, 2, __ATOMIC_RELEASE);
-			_exit(125);
-		}
-		h->listener = listener ? (int)fd : -1;
-		__atomic_store_n(&h->stage, 1, __ATOMIC_RELEASE);
-		/* From here on every system call passes the filter: wait without one. */
-		while (listener && __atomic_load_n(&h->stage, __ATOMIC_ACQUIRE) != 3)
-			__builtin_ia32_pause();
-		execve(path, argv, envp);
-		_exit(errno == ENOENT ? 127 : 126);
-	}
 	out->pid = pid;
-	out->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int stage;
-	while ((stage = __atomic_load_n(&h->stage, __ATOMIC_ACQUIRE)) == 0)
-		usleep(20);
-	if (stage == 2) {
-		out->install_errno = h->err;
-	} else if (listener) {
-		out->listener = (int)syscall(SYS_pidfd_getfd, out->pidfd, h->listener, 0);
-		int e = errno;
-		__atomic_store_n(&h->stage, 3, __ATOMIC_RELEASE);
-		if (out->listener < 0) {
-			munmap(h, sizeof(*h));
-			return -e;
-		}
-	}
-	munmap(h, sizeof(*h));
+	out->pidfd = pidfd;
+	out->listener = a.listener;
+	out->install_errno = a.install_errno;
+	out->exec_errno = a.exec_errno;
 	return 0;
 }
 

@@ -16,33 +16,58 @@ final class Sandbox {
     }
 
     func run() throws -> Int32 {
-        let (profile, profilePath) = try loadProfile()
-        let policy: Policy
-        do {
-            policy = try PolicyResolver.resolve(profile, for: ResolutionTarget(kernel: KernelVersion.running ?? KernelVersion(major: 6, minor: 0)),
-                                                source: profilePath)
-        } catch {
-            throw Failure(message: error.description)
+        let profilePath = try locateProfile()
+        // Enforce mode reuses a filter compiled earlier from the same profile bytes.
+        let cache = options.mode == .enforce && !options.printFilter && !options.dryRun
+            ? FileManager.default.contents(atPath: profilePath).flatMap { FilterCache(profileBytes: [UInt8]($0)) } : nil
+        var compiled = cache?.load()
+        var profile: Profile?
+        var resolved: Policy?
+        if compiled == nil {
+            let loaded: Profile
+            do { loaded = try Profile.load(path: profilePath) } catch { throw Failure(message: error.description) }
+            profile = loaded
+            let policy: Policy
+            do {
+                policy = try PolicyResolver.resolve(loaded, for: ResolutionTarget(kernel: KernelVersion.running ?? KernelVersion(major: 6, minor: 0)),
+                                                    source: profilePath)
+            } catch {
+                throw Failure(message: error.description)
+            }
+            for warning in policy.warnings { report("warning: \(profilePath): \(warning)") }
+            resolved = policy
+            let program = try compile(policy).program
+            if options.printFilter {
+                print(Disassembler(program).listing(), terminator: "")
+                return 0
+            }
+            let entry = FilterCache.Entry(program: program, allowsExec: allowsExec(policy))
+            if options.dryRun {
+                print("\(profilePath): \(program.count) instructions for \(policy.architectures.map(\.name).joined(separator: ", ")); the command would run under it")
+                return 0
+            }
+            cache?.store(entry)
+            compiled = entry
         }
-        for warning in policy.warnings { report("warning: \(profilePath): \(warning)") }
         // The real filter: what the profile says. The supervisor runs it on every notified call.
-        let real = try compile(policy)
-        if options.printFilter {
-            print(Disassembler(real.program).listing(), terminator: "")
-            return 0
-        }
-        if options.mode == .enforce, !allowsExec(policy) {
+        let real = compiled!
+        if options.mode == .enforce, !real.allowsExec {
             throw Failure(message: "\(profilePath): profile does not allow execve: the command could never start")
-        }
-        if options.dryRun {
-            print("\(profilePath): \(real.program.count) instructions for \(policy.architectures.map(\.name).joined(separator: ", ")); the command would run under it")
-            return 0
         }
         let (path, argv) = try resolveCommand()
         // Same decisions, but the outcomes to report come back to us as notifications
-        // (in complain mode, every outcome but ALLOW).
+        // (in complain mode, every outcome but ALLOW). The launch itself must pass
+        // unasked, so complain mode lets execve through where the profile would not.
+        var base = real.program
+        var preDenied: [String] = []
+        if options.mode == .complain, !real.allowsExec, let policy = resolved {
+            var opened = policy
+            opened.rules = ["execve", "execveat"].map { PolicyRule(syscall: $0, action: .allow, entry: -1) } + policy.rules
+            base = try compile(opened).program
+            preDenied = ["execve"]
+        }
         let notify = SeccompAction.userNotification.returnValue
-        let kernelProgram = real.program.mappingReturns { value in
+        let kernelProgram = base.mappingReturns { value in
             let action = SeccompAction(returnValue: value)
             if options.mode == .complain { return action == .allow ? value : notify }
             return Self.isReported(action) ? notify : value
@@ -58,14 +83,21 @@ final class Sandbox {
             rc = start(path: path, argv: argv, program: real.program, listener: false, into: &launch)
         }
         guard rc == 0 else { throw Failure(message: "cannot start \(options.command[0]): \(String(cString: strerror(-rc)))") }
+        if launch.exec_errno != 0 {
+            var status: Int32 = 0
+            waitpid(launch.pid, &status, 0)
+            let missing = launch.exec_errno == ENOENT
+            throw Failure(message: "\(path): \(missing ? "command not found" : String(cString: strerror(launch.exec_errno)))", status: missing ? 127 : 126)
+        }
         if launch.install_errno != 0 {
             var status: Int32 = 0
             waitpid(launch.pid, &status, 0)
             throw Failure(message: "installing the seccomp filter failed: \(String(cString: strerror(launch.install_errno)))")
         }
-        let supervisor = Supervisor(label: label, real: real, policy: policy, options: options)
+        let supervisor = Supervisor(label: label, real: real.program, options: options)
+        for name in preDenied { supervisor.noteWouldDeny(name, abi: .native) }
         let status = supervisor.supervise(launch)
-        if options.mode == .complain {
+        if options.mode == .complain, let profile {
             try supervisor.finishComplaining(profile: profile)
         }
         return status
@@ -93,11 +125,12 @@ final class Sandbox {
     }
 
     private func allowsExec(_ policy: Policy) -> Bool {
-        ["execve", "execveat"].contains { !policy.decide(syscall: $0, args: [], on: .native).action.isDeny }
+        // ALLOW or LOG: anything else would stop, or wait on, the launch's own execve.
+        ["execve", "execveat"].contains { [.allow, .log].contains(policy.decide(syscall: $0, args: [], on: .native).action) }
     }
 
     /// A file path, or the name of a bundled profile.
-    private func loadProfile() throws -> (Profile, String) {
+    private func locateProfile() throws -> String {
         var candidates = [options.profile]
         if !options.profile.contains("/") {
             let name = options.profile.hasSuffix(".json") ? options.profile : options.profile + ".json"
@@ -113,7 +146,7 @@ final class Sandbox {
         guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             throw Failure(message: "\(options.profile): no such profile file, and no bundled profile of that name")
         }
-        do { return (try Profile.load(path: path), path) } catch { throw Failure(message: error.description) }
+        return path
     }
 
     /// The command's path (searched in PATH like a shell) and its arguments.

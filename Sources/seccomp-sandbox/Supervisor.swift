@@ -9,16 +9,14 @@ import SyscallTable
 final class Supervisor {
     let label: String
     let emulator: Emulator
-    let policy: Policy
     let options: Options
     /// Complain mode: calls the profile would have denied, by ABI and name, with counts.
     private(set) var wouldDeny: [String: [String: Int]] = [:]
     private var reportedKill = false
 
-    init(label: String, real: CompiledFilter, policy: Policy, options: Options) {
+    init(label: String, real: Program, options: Options) {
         self.label = label
-        self.emulator = Emulator(real.program)
-        self.policy = policy
+        self.emulator = Emulator(real)
         self.options = options
     }
 
@@ -72,6 +70,12 @@ final class Supervisor {
             // Not a reported outcome (the kernel filter and this one disagree): let the kernel's answer stand.
             _ = sf_notify_respond(listener, note.id, 0, action == .allow || action == .log)
         }
+    }
+
+    /// Records a call the profile would deny that never reached the listener.
+    func noteWouldDeny(_ name: String, abi: Architecture) {
+        wouldDeny[abi.profileName, default: [:]][name, default: 0] += 1
+        report("[\(label)] Would deny: syscall \(name) (the launch let it through)")
     }
 
     /// The ABI and syscall name of a call (`#N` for numbers no table names).

@@ -40,6 +40,8 @@ final class SeccompSandboxCLITests: XCTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        // Compiled filters are cached per test, not in the user's cache.
+        process.environment = ProcessInfo.processInfo.environment.merging(["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path]) { $1 }
         let out = scratch.appendingPathComponent("out-\(UUID().uuidString)"), err = scratch.appendingPathComponent("err-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: out.path, contents: nil)
         FileManager.default.createFile(atPath: err.path, contents: nil)
@@ -146,6 +148,19 @@ final class SeccompSandboxCLITests: XCTestCase {
             XCTAssertEqual(result.status, 0, "\(command): \(result.stderr)")
             XCTAssertFalse(result.stdout.isEmpty)
         }
+    }
+
+    /// The second launch with the same profile reuses the compiled filter and behaves the same;
+    /// an edited profile is compiled afresh.
+    func testCompiledFilterIsCachedAndFollowsTheProfile() throws {
+        let p = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#)
+        let probe = [Self.helpers + "/syscall-probe", "getppid"]
+        XCTAssertEqual(try run(["--profile", p, "--"] + probe).stdout, "getppid ret=-1 errno=13\n")
+        let cached = try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("cache").path)
+        XCTAssertEqual(cached.count, 1)
+        XCTAssertEqual(try run(["--profile", p, "--"] + probe).stdout, "getppid ret=-1 errno=13\n")
+        _ = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_ERRNO","errnoRet":22}]}"#)
+        XCTAssertEqual(try run(["--profile", p, "--"] + probe).stdout, "getppid ret=-1 errno=22\n")
     }
 
     func testPrintFilterAndDryRun() throws {

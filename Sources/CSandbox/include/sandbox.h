@@ -23,16 +23,17 @@ struct sf_launch {
 	int pidfd;         /* becomes readable when the child exits */
 	int listener;      /* user-notification fd, or -1 */
 	int install_errno; /* the kernel refused the filter (the child has exited 125) */
+	int exec_errno;    /* execve failed (the child has exited 126 or 127) */
 };
 
 /*
- * Forks; the child sets PR_SET_NO_NEW_PRIVS, disables core dumps, installs
- * the filter (TSYNC; with a listener when `listener` is true) and executes
- * `path` with `argv` and `envp`. With a listener, the child waits — spinning
- * on shared memory, making no system call — until the parent has taken the
- * listener fd with pidfd_getfd, so no notification can go unanswered.
- * If execve fails the child exits 126, or 127 when the file is missing.
- * Returns 0, or a negative errno if the launch itself failed.
+ * Starts a child (clone with CLONE_VM | CLONE_FILES | CLONE_VFORK, as
+ * posix_spawn does: no copy of this process's memory) that sets
+ * PR_SET_NO_NEW_PRIVS, disables core dumps, installs the filter (TSYNC; with
+ * a listener when `listener` is true) and executes `path`. The listener fd
+ * lands in this process's file table. Returns once the child has executed or
+ * exited: 0, or a negative errno if the launch itself failed. The filter must
+ * not send the child's own execve to the listener: nothing answers it yet.
  */
 int sf_launch(const char *path, char *const argv[], char *const envp[], const struct sf_filter_insn *filter,
 	      uint16_t count, bool listener, struct sf_launch *out);
