@@ -7,7 +7,7 @@ BUILD      := .build
 RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
-DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bpftrace hyperfine
+DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bpftrace hyperfine bubblewrap
 BPF        := $(BUILD)/bpf
 CLANG      ?= clang
 DOCKER_DEFAULT ?= $(firstword $(wildcard ../shared/corpus/docker/default.json) profiles/docker-default.json)
@@ -104,6 +104,8 @@ bench: helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	@sh tools/bench/compiler-bench.sh $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle $(DOCKER_DEFAULT)
 	@python3 tools/bench/observer-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o \
 	  --markdown docs/benchmarks-observer.md
+	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
+	  docs/benchmarks-launch.md
 
 $(BPF)/empty.bpf.o: bpf/empty.bpf.c $(BPF)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I$(BPF) -c $< -o $@
