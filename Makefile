@@ -98,7 +98,7 @@ test: deps check-tables helpers build
 	  $(SWIFT) test -c release --disable-swift-testing
 
 demo: build
-	@sh tools/demo.sh $(RELEASE)/seccomp-profile $(DOCKER_DEFAULT)
+	@sh tools/demo.sh $(abspath $(RELEASE)) $(abspath $(DOCKER_DEFAULT))
 
 bench: helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	@sh tools/bench/compiler-bench.sh $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle $(DOCKER_DEFAULT)

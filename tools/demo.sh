@@ -1,24 +1,46 @@
 #!/bin/sh
-# make demo: compile Docker's default profile with seccomp-forge's own compiler
-# and show what the filter does. Later stages (observe, sandbox) join as they land.
+# make demo: the whole loop on real programs, narrated. Observe a command with
+# eBPF, turn what it did into a profile, compile and audit that profile, run the
+# command confined by it, watch a wider command get stopped with the call named,
+# then let complain mode learn the missing calls and pass.
 set -eu
-tool=$1
-profile=$2
+bin=$1
+docker_profile=$2
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-say "seccomp-profile validate $profile"
-"$tool" validate "$profile"
-say "The audit table for a few calls (number per architecture, action, and why)"
-"$tool" check "$profile" read ptrace mount personality clone socket reboot
-say "Compile to a raw filter (what runc, bwrap or the kernel load)"
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
-"$tool" compile "$profile" -o "$out/filter.bpf"
-ls -l "$out/filter.bpf"
-say "The first instructions: check the architecture, load the syscall number, search"
-"$tool" compile "$profile" --format disasm | head -n 14
-say "explain: personality(0x8) takes an argument check"
-"$tool" explain "$profile" --syscall personality --args 0x8
-say "explain: ptrace is denied by default"
-"$tool" explain "$profile" --syscall ptrace
-say "stats: instructions per syscall, and what the kernel can cache"
-"$tool" stats "$profile" --numbers 0-462
+run() { printf '$ %s\n' "$*"; "$@"; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
+	say "1. Observe: which system calls does 'ls /usr' make? (eBPF on raw_syscalls/sys_enter, no ptrace)"
+	run "$bin/seccomp-observe" -o ls.seccomp.json -- ls /usr >/dev/null
+	say "2. The profile it wrote (OCI/Docker seccomp JSON; the counts are in ls.recording.json)"
+	head -n 16 ls.seccomp.json; echo "  ..."
+	say "3. Audit it: number per architecture, action, and why"
+	run "$bin/seccomp-profile" check ls.seccomp.json execve openat getdents64 ptrace mount
+	say "4. Run 'ls /usr' confined by the filter our compiler builds from it: same output"
+	run "$bin/seccomp-sandbox" --profile ls.seccomp.json -- ls /usr | head -n 5
+	say "5. 'ls -l /usr' needs more (it reads file details): the filter stops it and names the call"
+	"$bin/seccomp-sandbox" --verbose --profile ls.seccomp.json -- ls -l /usr >/dev/null 2>"$work/err" || true
+	printf '$ seccomp-sandbox --verbose --profile ls.seccomp.json -- ls -l /usr\n'
+	sort -u "$work/err" | head -n 8
+	say "6. Complain mode: let it all through, list what the profile lacks, and write the update"
+	run "$bin/seccomp-sandbox" --mode complain --update ls-l.seccomp.json --profile ls.seccomp.json -- ls -l /usr >/dev/null
+	say "7. The updated profile runs 'ls -l /usr' with no denials"
+	run "$bin/seccomp-sandbox" --verbose --profile ls-l.seccomp.json -- ls -l /usr | head -n 3
+	say "8. A KILL rule, and a program that calls ptrace"
+	printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_KILL_PROCESS"}]}\n' > noptrace.json
+	status=0
+	run "$bin/seccomp-sandbox" --profile noptrace.json -- python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)' || status=$?
+	echo "exit status $status (128 + SIGSYS)"
+else
+	say "(not root, or no BTF: skipping the observe and sandbox steps; run 'sudo make demo' for the whole loop)"
+fi
+
+say "9. Docker's default profile through our compiler: validate, audit, explain"
+run "$bin/seccomp-profile" validate "$docker_profile"
+run "$bin/seccomp-profile" check "$docker_profile" read ptrace reboot personality clone
+run "$bin/seccomp-profile" explain "$docker_profile" --syscall personality --args 0x8 --arch x86_64
+say "10. What the filter costs: instructions per syscall, and calls the kernel can cache"
+run "$bin/seccomp-profile" stats "$docker_profile" --numbers 0-462
