@@ -39,7 +39,8 @@ let package = Package(
         .target(name: "CSandbox"),
         .executableTarget(
             name: "seccomp-sandbox",
-            dependencies: ["CSandbox", "FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable"]
+            // No Foundation, no JSON: the launch path stays small; seccomp-profile compiles.
+            dependencies: ["CSandbox", "CBPF", "SyscallTable"]
         ),
         .executableTarget(
             name: "seccomp-observe",

@@ -1,75 +1,52 @@
 import CBPF
 import CSandbox
-import FilterCompiler
-import Foundation
-import SeccompProfile
 import SyscallTable
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// One confined run: resolve and compile the profile, launch, answer notifications.
+/// seccomp-profile, the tool that reads JSON and compiles: beside this binary, or as told.
+enum ProfileTool {
+    static var path: String {
+        System.environment("SECCOMP_FORGE_PROFILE_TOOL") ?? System.executableDirectory + "/seccomp-profile"
+    }
+}
+
+/// One confined run: find the compiled filter (cached, or from seccomp-profile),
+/// launch, answer notifications.
 final class Sandbox {
     let options: Options
     let label: String
 
     init(options: Options) {
         self.options = options
-        self.label = options.command.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? "sandbox"
+        self.label = options.command.first.map(System.lastComponent) ?? "sandbox"
     }
 
     func run() throws -> Int32 {
         let profilePath = try locateProfile()
-        // Enforce mode reuses a filter compiled earlier from the same profile bytes.
-        let cache = options.mode == .enforce && !options.printFilter && !options.dryRun
-            ? FileManager.default.contents(atPath: profilePath).flatMap { FilterCache(profileBytes: [UInt8]($0)) } : nil
-        var compiled = cache?.load()
-        var profile: Profile?
-        var resolved: Policy?
-        if compiled == nil {
-            let loaded: Profile
-            do { loaded = try Profile.load(path: profilePath) } catch { throw Failure(message: error.description) }
-            profile = loaded
-            let policy: Policy
-            do {
-                policy = try PolicyResolver.resolve(loaded, for: ResolutionTarget(kernel: KernelVersion.running ?? KernelVersion(major: 6, minor: 0)),
-                                                    source: profilePath)
-            } catch {
-                throw Failure(message: error.description)
-            }
-            for warning in policy.warnings { report("warning: \(profilePath): \(warning)") }
-            resolved = policy
-            let program = try compile(policy).program
-            if options.printFilter {
-                print(Disassembler(program).listing(), terminator: "")
-                return 0
-            }
-            let entry = FilterCache.Entry(program: program, allowsExec: allowsExec(policy))
-            if options.dryRun {
-                print("\(profilePath): \(program.count) instructions for \(policy.architectures.map(\.name).joined(separator: ", ")); the command would run under it")
-                return 0
-            }
-            cache?.store(entry)
-            compiled = entry
+        let entry = try compiledFilter(profilePath)
+        if options.printFilter {
+            System.writeOutput(Disassembler(entry.program).listing())
+            return 0
         }
-        // The real filter: what the profile says. The supervisor runs it on every notified call.
-        let real = compiled!
-        if options.mode == .enforce, !real.allowsExec {
+        if options.dryRun {
+            System.writeOutput("\(profilePath): \(entry.program.count) instructions for \(entry.architectures.joined(separator: ", ")); the command would run under it\n")
+            return 0
+        }
+        if options.mode == .enforce, !entry.allowsExec {
             throw Failure(message: "\(profilePath): profile does not allow execve: the command could never start")
         }
         let (path, argv) = try resolveCommand()
         // Same decisions, but the outcomes to report come back to us as notifications
         // (in complain mode, every outcome but ALLOW). The launch itself must pass
-        // unasked, so complain mode lets execve through where the profile would not.
-        var base = real.program
-        var preDenied: [String] = []
-        if options.mode == .complain, !real.allowsExec, let policy = resolved {
-            var opened = policy
-            opened.rules = ["execve", "execveat"].map { PolicyRule(syscall: $0, action: .allow, entry: -1) } + policy.rules
-            base = try compile(opened).program
-            preDenied = ["execve"]
-        }
+        // unasked, so complain mode starts from a variant that lets execve through.
+        let complain = options.mode == .complain
+        let base = complain && !entry.allowsExec ? entry.execOpened : entry.program
         let notify = SeccompAction.userNotification.returnValue
         let kernelProgram = base.mappingReturns { value in
             let action = SeccompAction(returnValue: value)
-            if options.mode == .complain { return action == .allow ? value : notify }
+            if complain { return action == .allow ? value : notify }
             return Self.isReported(action) ? notify : value
         }
         var launch = sf_launch()
@@ -78,28 +55,26 @@ final class Sandbox {
             // The kernel refused the listener: fall back to the plain filter.
             var status: Int32 = 0
             waitpid(launch.pid, &status, 0)
-            report("note: the kernel refused a seccomp listener (\(String(cString: strerror(launch.install_errno)))): running the plain filter; blocked calls will not be named")
-            if options.mode == .complain { throw Failure(message: "complain mode needs a seccomp listener (Linux 5.5 or later)") }
-            rc = start(path: path, argv: argv, program: real.program, listener: false, into: &launch)
+            if complain { throw Failure(message: "complain mode needs a seccomp listener (Linux 5.5 or later): \(System.errorText(launch.install_errno))") }
+            System.writeError("seccomp-sandbox: note: the kernel refused a seccomp listener (\(System.errorText(launch.install_errno))): running the plain filter; blocked calls will not be named")
+            rc = start(path: path, argv: argv, program: entry.program, listener: false, into: &launch)
         }
-        guard rc == 0 else { throw Failure(message: "cannot start \(options.command[0]): \(String(cString: strerror(-rc)))") }
+        guard rc == 0 else { throw Failure(message: "cannot start \(options.command[0]): \(System.errorText(-rc))") }
+        if launch.install_errno != 0 {
+            var status: Int32 = 0
+            waitpid(launch.pid, &status, 0)
+            throw Failure(message: "installing the seccomp filter failed: \(System.errorText(launch.install_errno))")
+        }
         if launch.exec_errno != 0 {
             var status: Int32 = 0
             waitpid(launch.pid, &status, 0)
             let missing = launch.exec_errno == ENOENT
-            throw Failure(message: "\(path): \(missing ? "command not found" : String(cString: strerror(launch.exec_errno)))", status: missing ? 127 : 126)
+            throw Failure(message: "\(path): \(missing ? "command not found" : System.errorText(launch.exec_errno))", status: missing ? 127 : 126)
         }
-        if launch.install_errno != 0 {
-            var status: Int32 = 0
-            waitpid(launch.pid, &status, 0)
-            throw Failure(message: "installing the seccomp filter failed: \(String(cString: strerror(launch.install_errno)))")
-        }
-        let supervisor = Supervisor(label: label, real: real.program, options: options)
-        for name in preDenied { supervisor.noteWouldDeny(name, abi: .native) }
+        let supervisor = Supervisor(label: label, real: entry.program, options: options)
+        if complain && !entry.allowsExec { supervisor.noteWouldDeny("execve", abi: .native) }
         let status = supervisor.supervise(launch)
-        if options.mode == .complain, let profile {
-            try supervisor.finishComplaining(profile: profile)
-        }
+        if complain { try supervisor.finishComplaining(profilePath: profilePath) }
         return status
     }
 
@@ -111,6 +86,60 @@ final class Sandbox {
         }
     }
 
+    /// The compiled filter for this profile: from the cache when the profile's bytes,
+    /// the target and the tools are unchanged, else compiled by seccomp-profile.
+    private func compiledFilter(_ profilePath: String) throws -> FilterCacheEntry {
+        guard let profileBytes = System.read(profilePath) else {
+            throw Failure(message: "\(profilePath): cannot be read (\(System.errorText(errno)))")
+        }
+        let tool = ProfileTool.path
+        let directory = cacheDirectory()
+        let entryPath = (directory ?? "/tmp") + "/" + cacheKey(profileBytes, tool: tool) + (directory == nil ? ".\(getpid()).filter" : ".filter")
+        if directory != nil, let bytes = System.read(entryPath), let entry = FilterCacheEntry(bytes: bytes) {
+            return entry
+        }
+        if let directory { System.makeDirectories(directory) }
+        var arguments = [tool, "prepare-sandbox", profilePath, "--out", entryPath]
+        if options.mode == .complain { arguments.append("--open-exec") }
+        let status = System.run(arguments)
+        if status == -1 { throw Failure(message: "cannot run \(tool) to compile the profile (set SECCOMP_FORGE_PROFILE_TOOL)") }
+        // seccomp-profile has already said what is wrong with the profile, in one line.
+        guard status == 0 else { throw Failure(message: "", status: 125) }
+        defer { if directory == nil { unlink(entryPath) } }
+        guard let bytes = System.read(entryPath), let entry = FilterCacheEntry(bytes: bytes) else {
+            throw Failure(message: "\(tool) wrote no usable filter to \(entryPath)")
+        }
+        return entry
+    }
+
+    private func cacheDirectory() -> String? {
+        if System.environment("SECCOMP_FORGE_NO_CACHE") != nil { return nil }
+        if let dir = System.environment("SECCOMP_FORGE_CACHE"), !dir.isEmpty { return dir }
+        if let xdg = System.environment("XDG_CACHE_HOME"), !xdg.isEmpty { return xdg + "/seccomp-forge" }
+        if let home = System.environment("HOME"), !home.isEmpty { return home + "/.cache/seccomp-forge" }
+        return nil
+    }
+
+    /// The profile's bytes, the mode, this machine (architecture, kernel release) and
+    /// both binaries (size, mtime): a rebuilt tool or an edited profile never meets a stale entry.
+    private func cacheKey(_ profileBytes: [UInt8], tool: String) -> String {
+        var hash = FNV1a()
+        hash.add(Array("seccomp-forge filter cache 2".utf8))
+        hash.add(profileBytes)
+        hash.add(Array((options.mode.rawValue + Architecture.native.name).utf8))
+        var name = utsname()
+        uname(&name)
+        withUnsafeBytes(of: &name.release) { hash.add(Array($0.prefix(while: { $0 != 0 }))) }
+        for binary in ["/proc/self/exe", tool] {
+            var info = stat()
+            if stat(binary, &info) == 0 {
+                withUnsafeBytes(of: info.st_size) { hash.add(Array($0)) }
+                withUnsafeBytes(of: info.st_mtim) { hash.add(Array($0)) }
+            }
+        }
+        return String(hash.value, radix: 16)
+    }
+
     private func start(path: String, argv: [String], program: Program, listener: Bool, into launch: inout sf_launch) -> Int32 {
         let insns = program.instructions.map { sf_filter_insn(code: $0.code, jt: $0.jt, jf: $0.jf, k: $0.k) }
         var cArgv = argv.map { strdup($0) } + [nil]
@@ -120,30 +149,21 @@ final class Sandbox {
         }
     }
 
-    private func compile(_ policy: Policy) throws -> CompiledFilter {
-        do { return try FilterCompiler.compile(policy) } catch { throw Failure(message: error.description) }
-    }
-
-    private func allowsExec(_ policy: Policy) -> Bool {
-        // ALLOW or LOG: anything else would stop, or wait on, the launch's own execve.
-        ["execve", "execveat"].contains { [.allow, .log].contains(policy.decide(syscall: $0, args: [], on: .native).action) }
-    }
-
     /// A file path, or the name of a bundled profile.
     private func locateProfile() throws -> String {
         var candidates = [options.profile]
         if !options.profile.contains("/") {
             let name = options.profile.hasSuffix(".json") ? options.profile : options.profile + ".json"
-            if let dir = ProcessInfo.processInfo.environment["SECCOMP_FORGE_PROFILES"] { candidates.append(dir + "/" + name) }
+            if let dir = System.environment("SECCOMP_FORGE_PROFILES") { candidates.append(dir + "/" + name) }
             // Beside an installed binary (../share/seccomp-forge/profiles) or in the checkout it was built in.
-            var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            candidates.append(dir.appendingPathComponent("../share/seccomp-forge/profiles/" + name).standardized.path)
+            var dir = System.executableDirectory
+            candidates.append(System.directory(of: dir) + "/share/seccomp-forge/profiles/" + name)
             for _ in 0..<4 {
-                dir = dir.deletingLastPathComponent()
-                candidates.append(dir.appendingPathComponent("profiles/" + name).path)
+                dir = System.directory(of: dir)
+                candidates.append(dir + "/profiles/" + name)
             }
         }
-        guard let path = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+        guard let path = candidates.first(where: { System.exists($0) && !System.isDirectory($0) }) else {
             throw Failure(message: "\(options.profile): no such profile file, and no bundled profile of that name")
         }
         return path
@@ -152,23 +172,14 @@ final class Sandbox {
     /// The command's path (searched in PATH like a shell) and its arguments.
     private func resolveCommand() throws -> (String, [String]) {
         let name = options.command[0]
-        var candidates: [String] = []
-        if name.contains("/") {
-            candidates = [name]
-        } else {
-            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-            candidates = path.split(separator: ":").map { "\($0)/\(name)" }
-        }
+        let candidates = name.contains("/") ? [name]
+            : (System.environment("PATH") ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":").map { "\($0)/\(name)" }
         var found: String?
-        for candidate in candidates where FileManager.default.fileExists(atPath: candidate) {
+        for candidate in candidates where System.exists(candidate) && !System.isDirectory(candidate) {
             if access(candidate, X_OK) == 0 { return (candidate, options.command) }
             found = candidate
         }
         if let found { throw Failure(message: "\(found): permission denied (not executable)", status: 126) }
         throw Failure(message: "\(name): command not found", status: 127)
-    }
-
-    private func report(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 }

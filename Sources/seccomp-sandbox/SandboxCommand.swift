@@ -1,9 +1,6 @@
-import CBPF
-import CSandbox
-import FilterCompiler
-import Foundation
-import SeccompProfile
-import SyscallTable
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `seccomp-sandbox --profile P -- CMD ARGS`: runs a command under the filter our
 /// compiler builds from a profile, and names the call whenever the filter stops it.
@@ -44,10 +41,10 @@ enum SandboxCommand {
             let options = try Options.parse(Array(CommandLine.arguments.dropFirst()))
             exit(try Sandbox(options: options).run())
         } catch let failure as Failure {
-            FileHandle.standardError.write(Data("seccomp-sandbox: \(failure.message)\n".utf8))
+            if !failure.message.isEmpty { System.writeError("seccomp-sandbox: \(failure.message)") }
             exit(failure.status)
         } catch {
-            FileHandle.standardError.write(Data("seccomp-sandbox: \(error)\n".utf8))
+            System.writeError("seccomp-sandbox: \(error)")
             exit(125)
         }
     }
@@ -91,7 +88,7 @@ struct Options {
             case "--print-filter": options.printFilter = true
             case "--dry-run": options.dryRun = true
             case "--help", "-h":
-                print(SandboxCommand.usage)
+                System.writeOutput(SandboxCommand.usage + "\n")
                 exit(0)
             default:
                 if argument.hasPrefix("-") { throw Failure(message: "unknown option \(argument) (see --help)") }

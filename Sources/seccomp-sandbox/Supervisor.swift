@@ -1,9 +1,9 @@
 import CBPF
 import CSandbox
-import FilterCompiler
-import Foundation
-import SeccompProfile
 import SyscallTable
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Answers the confined command's notifications until it exits.
 final class Supervisor {
@@ -86,8 +86,9 @@ final class Supervisor {
         return (arch, table.name(of: data.nr) ?? "#\(data.nr & ~arch.numberBase)")
     }
 
-    /// Complain mode's closing summary, and `--update`.
-    func finishComplaining(profile: Profile) throws {
+    /// Complain mode's closing summary, and `--update` (profile editing is
+    /// seccomp-profile's: this launcher carries no JSON code).
+    func finishComplaining(profilePath: String) throws {
         let total = wouldDeny.values.reduce(0) { $0 + $1.count }
         if total == 0 {
             report("[\(label)] complain mode: the profile allowed every call")
@@ -100,25 +101,16 @@ final class Supervisor {
             }
         }
         guard let update = options.update else { return }
-        var updated = profile
-        var architectures = Set(updated.architectures ?? [])
+        var arguments = [ProfileTool.path, "add-calls", profilePath, "-o", update]
         for (abi, calls) in wouldDeny.sorted(by: { $0.key < $1.key }) where !calls.isEmpty {
-            updated.syscalls = (updated.syscalls ?? []) + [SyscallEntry(names: calls.keys.sorted(), action: "SCMP_ACT_ALLOW",
-                                                                         comment: "added by seccomp-sandbox complain mode (\(abi))")]
-            if updated.archMap == nil && !(updated.architectures ?? []).isEmpty { architectures.insert(abi) }
+            arguments += ["--calls", abi + ":" + calls.keys.sorted().joined(separator: ",")]
         }
-        if updated.archMap == nil && !(updated.architectures ?? []).isEmpty {
-            let order = Architecture.all.map(\.profileName)
-            updated.architectures = architectures.sorted { (order.firstIndex(of: $0) ?? 99) < (order.firstIndex(of: $1) ?? 99) }
-        }
-        do { try updated.encoded().write(to: URL(fileURLWithPath: update), options: .atomic) } catch {
-            throw Failure(message: "cannot write \(update): \((error as NSError).localizedDescription)")
-        }
+        guard System.run(arguments) == 0 else { throw Failure(message: "", status: 125) }
         report("[\(label)] wrote \(update) with \(total) syscall(s) added")
     }
 
     private func report(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        System.writeError(text)
     }
 }
 
