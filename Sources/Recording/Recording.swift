@@ -1,4 +1,5 @@
 import Foundation
+import SeccompProfile
 import SyscallTable
 
 /// What an observation saw: for one target, how many times each syscall was
@@ -67,11 +68,5 @@ public struct Recording: Codable, Equatable, Sendable {
         runs += other.runs
     }
 
-    public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = (try? encoder.encode(self)) ?? Data()
-        data.append(0x0a)
-        return data
-    }
+    public func encoded() -> Data { JSONFile.encode(self) }
 }

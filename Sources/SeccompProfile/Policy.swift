@@ -119,14 +119,6 @@ public struct Policy: Sendable {
         self.warnings = warnings
     }
 
-    /// The same policy with every action (the default's too) replaced by `transform`'s.
-    public func mapActions(_ transform: (SeccompAction) -> SeccompAction) -> Policy {
-        var copy = self
-        copy.defaultAction = transform(defaultAction)
-        copy.rules = rules.map { var r = $0; r.action = transform($0.action); return r }
-        return copy
-    }
-
     /// Numbers above an architecture's highest known syscall get ENOSYS when the
     /// default denies, so a newer libc sees "not implemented" and falls back.
     public var beyondTableAction: SeccompAction {

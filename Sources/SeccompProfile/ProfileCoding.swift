@@ -23,14 +23,8 @@ extension Profile {
         return try decode(data, source: path)
     }
 
-    /// JSON as runc, crun and Docker read it: keys sorted, two-space indent, trailing newline.
-    public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = (try? encoder.encode(self)) ?? Data()
-        data.append(0x0a)
-        return data
-    }
+    /// JSON as runc, crun and Docker read it: keys sorted, indented, trailing newline.
+    public func encoded() -> Data { JSONFile.encode(self) }
 
     static func describe(_ error: DecodingError, data: Data) -> ProfileError {
         switch error {
@@ -145,5 +139,16 @@ extension Profile {
             }
         }
         return path
+    }
+}
+
+/// How seccomp-forge writes its JSON files (profiles, recordings): stable and diffable.
+public enum JSONFile {
+    public static func encode<T: Encodable>(_ value: T) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var data = (try? encoder.encode(value)) ?? Data()
+        data.append(0x0a)
+        return data
     }
 }

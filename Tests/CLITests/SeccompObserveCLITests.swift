@@ -3,7 +3,7 @@ import XCTest
 
 /// `seccomp-observe` as a user runs it: files written, exit statuses, errors, Ctrl-C.
 final class SeccompObserveCLITests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = ToolProcess.packageRoot
     static var helpers: String {
         ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
     }
@@ -22,28 +22,19 @@ final class SeccompObserveCLITests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
-    var binary: String {
-        (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path) + "/seccomp-observe"
-    }
-
+    /// Runs seccomp-observe (behind `prefix`, e.g. setpriv, when given) in the scratch directory.
     func start(_ arguments: [String], prefix: [String] = []) throws -> (Process, URL, URL) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: prefix.first ?? binary)
-        process.arguments = Array(prefix.dropFirst()) + (prefix.isEmpty ? [] : [binary]) + arguments
-        process.currentDirectoryURL = scratch
-        let out = scratch.appendingPathComponent("stdout-\(UUID().uuidString)"), err = scratch.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
+        let binary = ToolProcess.binary("seccomp-observe")
+        let (process, out, err) = try ToolProcess.start(prefix.first ?? binary, Array(prefix.dropFirst()) + (prefix.isEmpty ? [] : [binary]) + arguments,
+                                                        in: scratch, directory: scratch)
         return (process, out, err)
     }
 
-    func run(_ arguments: [String], prefix: [String] = []) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String], prefix: [String] = []) throws -> ToolProcess.Result {
         let (process, out, err) = try start(arguments, prefix: prefix)
         process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+        return ToolProcess.Result(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+                                  stderr: try String(contentsOf: err, encoding: .utf8))
     }
 
     func testCommandModeWritesProfileAndRecordingAndReturnsTheCommandStatus() throws {

@@ -3,7 +3,7 @@ import XCTest
 
 /// The `seccomp-profile` binary as a user runs it: output, one-line errors, exit status.
 final class SeccompProfileCLITests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = ToolProcess.packageRoot
     static let dockerDefault = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/docker/default.json").path
     var scratch: URL!
 
@@ -16,30 +16,12 @@ final class SeccompProfileCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ arguments: [String]) throws -> Result {
-        let dir = ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path
-        let binary = dir + "/seccomp-profile"
+    func run(_ arguments: [String]) throws -> ToolProcess.Result {
+        let binary = ToolProcess.binary("seccomp-profile")
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw XCTSkip("seccomp-profile not built at \(binary): run make build")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = scratch.appendingPathComponent("stdout"), err = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus,
-                      stdout: try String(contentsOf: out, encoding: .utf8), stderr: try String(contentsOf: err, encoding: .utf8))
+        return try ToolProcess.run(binary, arguments, in: scratch)
     }
 
     func profile(_ json: String, named name: String = "p.json") throws -> String {

@@ -5,7 +5,7 @@ import XCTest
 /// i386 calls, complain mode and --update, the exit statuses, and the seed audit
 /// under the bundled container-default profile.
 final class SeccompSandboxCLITests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = ToolProcess.packageRoot
     static var helpers: String {
         ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
     }
@@ -26,30 +26,16 @@ final class SeccompSandboxCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: scratch)
     }
 
-    var binary: String {
-        (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path) + "/seccomp-sandbox"
-    }
-
     func profile(_ json: String, named name: String = "p.json") throws -> String {
         let path = scratch.appendingPathComponent(name).path
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         return path
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+    func run(_ arguments: [String]) throws -> ToolProcess.Result {
         // Compiled filters are cached per test, not in the user's cache.
-        process.environment = ProcessInfo.processInfo.environment.merging(["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path]) { $1 }
-        let out = scratch.appendingPathComponent("out-\(UUID().uuidString)"), err = scratch.appendingPathComponent("err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
+        try ToolProcess.run(ToolProcess.binary("seccomp-sandbox"), arguments, in: scratch,
+                            environment: ["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path])
     }
 
     var python: String { FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3" }

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Runs one of the built tools as a user would, capturing what it prints.
+struct ToolProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `.build/release/NAME`, or where SECCOMP_FORGE_BIN says the binaries are.
+    static func binary(_ name: String) -> String {
+        (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? packageRoot.appendingPathComponent(".build/release").path) + "/" + name
+    }
+
+    /// Starts `executable` with stdout and stderr going to files in `scratch`.
+    static func start(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
+                      directory: URL? = nil) throws -> (Process, stdout: URL, stderr: URL) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
+        let out = scratch.appendingPathComponent("stdout-\(UUID().uuidString)")
+        let err = scratch.appendingPathComponent("stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        return (process, out, err)
+    }
+
+    static func run(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
+                    directory: URL? = nil) throws -> Result {
+        let (process, out, err) = try start(executable, arguments, in: scratch, environment: environment, directory: directory)
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
+                      stderr: try String(contentsOf: err, encoding: .utf8))
+    }
+}
