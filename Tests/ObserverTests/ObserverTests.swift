@@ -148,27 +148,52 @@ final class ObserverTests: XCTestCase {
         }
     }
 
-    /// Round trip: the profile made from observing a command runs that command, under
-    /// the filter our compiler builds from it, with identical output; a command that
-    /// needs more than was observed is stopped.
+    /// Round trip: the profile made from observing a command runs that command under
+    /// seccomp-sandbox (our compiled filter) with identical output; a command that needs
+    /// more than was observed is stopped, and the call is named.
     func testGeneratedProfileRunsTheCommandUnchanged() throws {
         try requireKernelFeatures()
-        let runner = Self.helpers + "/run-filtered"
+        let sandbox = (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path) + "/seccomp-sandbox"
+        guard FileManager.default.isExecutableFile(atPath: sandbox) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("seccomp-sandbox not built at \(sandbox)") }
+            throw XCTSkip("seccomp-sandbox not built at \(sandbox)")
+        }
+        setenv("SECCOMP_FORGE_NO_CACHE", "1", 1)  // leave the user's filter cache alone
+        defer { unsetenv("SECCOMP_FORGE_NO_CACHE") }
         for command in [["/bin/ls", "-l", "/usr"], ["/bin/sh", "-c", "echo hi | cat"]] {
-            let recording = try observe(command).recordings[0]
-            let filter = try compiledFilter(for: recording)
+            let profile = try profileFile(for: try observe(command).recordings[0])
             let plain = try capture(command)
-            let confined = try capture([runner, filter] + command)
+            let confined = try capture([sandbox, "--profile", profile, "--"] + command)
             XCTAssertEqual(confined.status, 0, command.joined(separator: " "))
             XCTAssertEqual(confined.output, plain.output, command.joined(separator: " "))
         }
         // Observed: plain `ls /usr`. Run: `ls -l /usr`, which also needs the calls that read file details.
-        let filter = try compiledFilter(for: try observe(["/bin/ls", "/usr"]).recordings[0])
-        let wider = try capture([runner, filter, "/bin/ls", "-l", "/usr"])
-        XCTAssertNotEqual(wider.status, 0, "ls -l needs calls ls alone never made")
+        let profile = try profileFile(for: try observe(["/bin/ls", "/usr"]).recordings[0])
+        let wider = try capture([sandbox, "--verbose", "--profile", profile, "--", "/bin/ls", "-l", "/usr"], stderr: true)
+        XCTAssertTrue(wider.output.contains("[ls] Denied: syscall "), wider.output)
+    }
+
+    // The compiled form of the same profile, run by a plain installer, gives the same output too.
+    func testGeneratedProfileCompiledFilterRunsTheCommand() throws {
+        try requireKernelFeatures()
+        let command = ["/bin/sh", "-c", "echo hi | cat"]
+        let filter = try compiledFilter(for: try observe(command).recordings[0])
+        let confined = try capture([Self.helpers + "/run-filtered", filter] + command)
+        XCTAssertEqual(confined.status, 0)
+        XCTAssertEqual(confined.output, "hi\n")
     }
 
     // MARK: helpers
+
+    func profileFile(for recording: Recording) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(UUID().uuidString).seccomp.json")
+        try RecordingFiles.write(recording, profilePath: path.path)
+        addTeardownBlock {
+            try? FileManager.default.removeItem(at: path)
+            try? FileManager.default.removeItem(atPath: RecordingFiles.recordingPath(forProfile: path.path))
+        }
+        return path.path
+    }
 
     func compiledFilter(for recording: Recording) throws -> String {
         let profile = ProfileGenerator.profile(from: recording)
@@ -180,13 +205,19 @@ final class ObserverTests: XCTestCase {
         return path.path
     }
 
-    func capture(_ command: [String]) throws -> (status: Int32, output: String) {
+    /// Runs a command; its standard output (or, with `stderr`, its standard error).
+    func capture(_ command: [String], stderr: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
+        if stderr {
+            process.standardError = pipe
+            process.standardOutput = FileHandle.nullDevice
+        } else {
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
