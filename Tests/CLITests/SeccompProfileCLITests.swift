@@ -151,3 +151,30 @@ final class SeccompProfileCLITests: XCTestCase {
         XCTAssertEqual(x86_64["cacheable"] as! Int, x86_64["allowedWithoutArguments"] as! Int)
     }
 }
+
+/// Our raw compiled filter, loaded by bubblewrap (`bwrap --seccomp FD`): the format is the kernel's own.
+final class BubblewrapFilterTests: XCTestCase {
+    func testBubblewrapLoadsTheRawFilter() throws {
+        let bwrap = "/usr/bin/bwrap"
+        guard FileManager.default.isExecutableFile(atPath: bwrap) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("bubblewrap is missing (make deps installs it)") }
+            throw XCTSkip("bubblewrap is not installed")
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bwrap-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let profile = scratch.appendingPathComponent("p.json")
+        try Data(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#.utf8).write(to: profile)
+        let filter = scratch.appendingPathComponent("filter.bpf")
+        let compile = try ToolProcess.run(ToolProcess.binary("seccomp-profile"), ["compile", profile.path, "-o", filter.path], in: scratch)
+        XCTAssertEqual(compile.status, 0, compile.stderr)
+        // bwrap reads the filter from fd 3; a shell gives it one.
+        let script = "exec \(bwrap) --bind / / --seccomp 3 /bin/sh -c 'echo inside; mkdir \(scratch.path)/d 2>&1; echo rc=$?' 3<\(filter.path)"
+        let result = try ToolProcess.run("/bin/sh", ["-c", script], in: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("inside\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Permission denied"), result.stdout)
+        XCTAssertTrue(result.stdout.hasSuffix("rc=1\n"), result.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("d").path))
+    }
+}
