@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // Syscall names and numbers per architecture, generated from data/.
@@ -33,6 +34,7 @@ let package = Package(
             dependencies: [
                 "FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable", "Observer", "Recording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // fork → prctl → seccomp → execve in C (no Swift between fork and exec); notification ioctls.
@@ -54,7 +56,7 @@ let package = Package(
         .testTarget(name: "SeccompProfileTests", dependencies: ["SeccompProfile"]),
         .testTarget(name: "FilterCompilerTests", dependencies: ["FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable"]),
         .testTarget(name: "KernelTests", dependencies: ["FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable"]),
-        .testTarget(name: "CLITests"),
+        .testTarget(name: "CLITests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(name: "RecordingTests", dependencies: ["Recording", "SeccompProfile", "SyscallTable"]),
         .testTarget(name: "ObserverTests", dependencies: ["Observer", "Recording", "SyscallTable", "SeccompProfile", "FilterCompiler"]),
     ],

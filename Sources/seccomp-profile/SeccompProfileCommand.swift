@@ -25,7 +25,7 @@ struct SeccompProfileCommand: ParsableCommand {
         Exit status: 0 success; 1 `check --expect-allowed` found a denied call;
         2 bad input (profile, arguments); 3 output could not be written.
         """,
-        subcommands: [Compile.self, Check.self, Explain.self, Validate.self, Stats.self, PrepareSandbox.self, AddCalls.self]
+        subcommands: [Compile.self, Check.self, Explain.self, Validate.self, Stats.self, Convert.self, PrepareSandbox.self, AddCalls.self]
     )
 
     @Option(name: .long, help: ArgumentHelp(
