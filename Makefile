@@ -1,24 +1,32 @@
 # seccomp-forge — build, test, demo, bench.
-#   make demo    install what is missing, build, compile and explain a bundled profile
+#   make demo    install what is missing, build, run observe → profile → sandbox → complain, narrated
 #   make test    install what is missing, build, run every test (kernel tests need root)
-#   make bench   compiler figures against libseccomp, measured in one run
+#   make bench   compiler against libseccomp, observer overhead, launch overhead: docs/benchmarks*.md
 SWIFT      ?= swift
 BUILD      := .build
 RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
-DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bpftrace hyperfine bubblewrap
+DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static
+# Peers the benchmarks measure against, installed by make bench only.
+BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf
 CLANG      ?= clang
 DOCKER_DEFAULT ?= $(firstword $(wildcard ../shared/corpus/docker/default.json) profiles/docker-default.json)
 
-.PHONY: all build bpf deps helpers tables check-tables test demo bench clean
+.PHONY: all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean
 
 all: build
 
 # Debian packages the build and tests need; installed only when missing (root).
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES) $(BENCH_PACKAGES)"
+
+install-packages:
+	@missing=""; for p in $(PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install$$missing" >&2; exit 1; fi; \
@@ -100,7 +108,7 @@ test: deps check-tables helpers build
 demo: build
 	@sh tools/demo.sh $(abspath $(RELEASE)) $(abspath $(DOCKER_DEFAULT))
 
-bench: helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
+bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	@sh tools/bench/compiler-bench.sh $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle $(DOCKER_DEFAULT)
 	@python3 tools/bench/observer-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o \
 	  --markdown docs/benchmarks-observer.md
