@@ -114,6 +114,7 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	  --markdown docs/benchmarks-observer.md
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
 	  docs/benchmarks-launch.md
+	@sh tools/bench/combine.sh
 
 $(BPF)/empty.bpf.o: bpf/empty.bpf.c $(BPF)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I$(BPF) -c $< -o $@

@@ -14,7 +14,7 @@
 # libseccomp is driven through scmp-oracle twice, with the linear
 # (optimize 1) and binary-tree (optimize 2) layouts; instruction counts come
 # from the oracle's own cBPF interpreter, ours from `seccomp-profile stats`.
-# The Markdown table goes to stdout and to docs/benchmarks.md.
+# The Markdown table goes to stdout and to docs/benchmarks-compiler.md.
 set -eu
 
 if [ $# -ne 3 ]; then
@@ -138,4 +138,4 @@ out += ["", "Goals for seccomp-forge: " + "; ".join(
             len(unknown), " (" + ", ".join(unknown) + ")" if unknown else "")]
 print("\n".join(out))
 EOF
-tee "$ROOT/docs/benchmarks.md" < "$TMP/report.md"
+tee "$ROOT/docs/benchmarks-compiler.md" < "$TMP/report.md"
