@@ -77,12 +77,20 @@ EOF
 for opt in 1 2; do
 	{ echo "optimize $opt"; cat "$TMP/rules"; echo build
 	  echo "count 0xc000003e 0 462"; echo "count 0x40000003 0 462"
-	  echo "count 0xc000003e 0x40000000 0x400001ce"; } |
+	  echo "count 0xc000003e 0x40000000 0x400001ce"
+	  # Argument-checked calls on x86_64: personality(PER_LINUX32), socket(AF_INET), clone(fork's flags).
+	  echo "steps 0xc000003e 135 8 0 0 0 0 0"; echo "steps 0xc000003e 41 2 1 0 0 0 0"
+	  echo "steps 0xc000003e 56 0x1200011 0 0 0 0 0"; } |
 		"$ORACLE_BIN" > "$TMP/oracle$opt"
 done
 
 # 3. seccomp-forge.
 "$OURS_BIN" stats "$PROFILE" --numbers 0-462 --json > "$TMP/ours.json"
+for call in "personality 0x8" "socket 2,1" "clone 0x1200011"; do
+	set -- $call
+	"$OURS_BIN" explain "$PROFILE" --arch x86_64,x86,x32 --syscall "$1" --args "$2" |
+		sed -n 's/^result: .* after \([0-9]*\) instructions$/\1/p'
+done > "$TMP/ours-args"
 
 # 4. Report.
 CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -95,12 +103,13 @@ tmp, header, profile_name = sys.argv[1:4]
 ours = json.load(open(tmp + "/ours.json"))
 arch = {a["architecture"]: a for a in ours["architectures"]}
 def oracle(opt):
-    r = {"counts": [], "unknown": set()}
+    r = {"counts": [], "unknown": set(), "steps": []}
     for line in open("%s/oracle%d" % (tmp, opt)):
         w = line.split()
         if w[0] == "length": r["length"] = int(w[1])
         elif w[0] == "count": r["counts"].append((float(w[2]), int(w[4])))
         elif w[0] == "unknown": r["unknown"].add(w[1])
+        elif w[0] == "steps": r["steps"].append(int(w[1]))
     if "length" not in r or len(r["counts"]) != 3:
         sys.exit("compiler-bench: unexpected scmp-oracle output for optimize %d" % opt)
     return r
@@ -116,6 +125,10 @@ for i, a in enumerate(("x86_64", "x86", "x32")):
 rows.append(("max measured instructions, x86_64", o64["maxInstructions"],
              tree["counts"][0][1], lin["counts"][0][1], ""))
 rows.append(("longest x86_64 path", o64["longestPath"], "n/a", "n/a", ""))
+ours_args = [int(x) for x in open(tmp + "/ours-args").read().split()]
+for i, call in enumerate(("personality(PER_LINUX32)", "socket(AF_INET, SOCK_STREAM)", "clone(fork's flags)")):
+    rows.append(("instructions for %s, x86_64" % call, ours_args[i], tree["steps"][i], lin["steps"][i],
+                 ratio(ours_args[i], tree["steps"][i])))
 rows.append(("cacheable allowed syscalls (x86_64)", "%d of %d" % (o64["cacheable"],
              o64["allowedWithoutArguments"]), "n/a", "n/a", ""))
 out = [header, "",

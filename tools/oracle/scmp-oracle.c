@@ -21,6 +21,8 @@
  *   export PATH                     write libseccomp's raw filter to PATH
  *   count AUDITARCH LO HI           mean/max instructions over NR in [LO,HI]
  *                                   with zero arguments (prints "count ...")
+ *   steps AUDITARCH NR A0..A5       prints "steps N RET": instructions executed
+ *                                   by libseccomp's filter for one call
  *   resolve ARCH NAME               prints "nr ARCH NAME N": libseccomp's number
  *                                   for NAME on ARCH, -1 if it has none
  * At EOF prints "checked N mismatches M".
@@ -350,6 +352,15 @@ int main(void)
 					       q.arch, q.nr, q.args[0], q.args[1], q.args[2], q.args[3],
 					       q.args[4], q.args[5], got, got_ours, expected);
 			}
+		} else if (!strcmp(tok, "steps")) {
+			struct query q = {0};
+			unsigned steps;
+			q.arch = (uint32_t)strtoul(strtok(NULL, " \t\n"), NULL, 0);
+			q.nr = (uint32_t)strtoul(strtok(NULL, " \t\n"), NULL, 0);
+			for (int i = 0; i < 6; i++)
+				q.args[i] = strtoull(strtok(NULL, " \t\n"), NULL, 0);
+			uint32_t r = run(&theirs, &q, &steps);
+			printf("steps %u 0x%08x\n", steps, r);
 		} else if (!strcmp(tok, "count")) {
 			struct query q = {0};
 			unsigned long lo, hi, total = 0, max = 0, steps_u;
