@@ -1,4 +1,5 @@
 import ArgumentParser
+import CBPF
 import Foundation
 import SeccompProfile
 import SyscallTable
@@ -97,7 +98,7 @@ struct Convert: ParsableCommand {
             lines.append("# \(rule.syscall): \(rule.conditions.map(\.description).joined(separator: " && ")) -> \(rule.action) (syscalls[\(rule.entry)]): systemd cannot check arguments; left to the default")
         }
         let unconditional = policy.rules.filter { $0.conditions.isEmpty }
-        func errnoName(_ e: UInt16) -> String { Errno.name(Int32(e)) }
+        func errnoName(_ e: UInt16) -> String { ErrnoName.of(Int32(e)) }
         switch policy.defaultAction {
         case .allow, .log:
             // Deny list, each with its errno where it has one (systemd 247 or later).
@@ -117,17 +118,5 @@ struct Convert: ParsableCommand {
             }
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-}
-
-/// errno names systemd accepts.
-enum Errno {
-    static func name(_ e: Int32) -> String {
-        let names: [Int32: String] = [
-            EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM",
-            EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",
-            EROFS: "EROFS", ENOSYS: "ENOSYS", EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT",
-        ]
-        return names[e] ?? String(e)
     }
 }

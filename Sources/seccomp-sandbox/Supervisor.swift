@@ -59,7 +59,10 @@ final class Supervisor {
         }
         switch action {
         case .errno(let e):
-            if options.verbose { report("[\(label)] Denied: syscall \(name)\(abi == .native ? "" : " (\(abi.name))") (\(Errno.name(Int32(e))))") }
+            if options.verbose {
+                let errno = ErrnoName.of(Int32(e))
+                report("[\(label)] Denied: syscall \(name)\(abi == .native ? "" : " (\(abi.name))") (\(errno.first?.isNumber == true ? "errno " + errno : errno))")
+            }
             _ = sf_notify_respond(listener, note.id, Int32(e), false)
         case .killProcess, .killThread:
             report("[\(label)] Killed: syscall \(name)\(abi == .native ? "" : " (\(abi.name))") blocked by seccomp filter")
@@ -112,14 +115,4 @@ final class Supervisor {
     private func report(_ text: String) {
         System.writeError(text)
     }
-}
-
-/// errno names for messages.
-enum Errno {
-    static let names: [Int32: String] = [
-        EPERM: "EPERM", ENOENT: "ENOENT", EINTR: "EINTR", EIO: "EIO", EBADF: "EBADF", EAGAIN: "EAGAIN", ENOMEM: "ENOMEM",
-        EACCES: "EACCES", EFAULT: "EFAULT", EBUSY: "EBUSY", EEXIST: "EEXIST", EINVAL: "EINVAL", ENOSPC: "ENOSPC",
-        EROFS: "EROFS", ENOSYS: "ENOSYS", EOPNOTSUPP: "EOPNOTSUPP", EAFNOSUPPORT: "EAFNOSUPPORT",
-    ]
-    static func name(_ e: Int32) -> String { names[e] ?? "errno \(e)" }
 }
