@@ -55,7 +55,8 @@ public final class CommandCgroup {
         removed = true
         if cgroup.isPopulated {
             // cgroup.kill (Linux ≥ 5.14) ends every process below; then wait for them to go.
-            if let fd = Optional(open(cgroup.path + "/cgroup.kill", O_WRONLY)), fd >= 0 {
+            let fd = open(cgroup.path + "/cgroup.kill", O_WRONLY)
+            if fd >= 0 {
                 _ = write(fd, "1", 1)
                 Glibc.close(fd)
             }

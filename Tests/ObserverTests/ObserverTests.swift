@@ -261,14 +261,7 @@ final class ObserverTests: XCTestCase {
     }
 
     func bpfPrograms() throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/bpftool")
-        process.arguments = ["prog", "list"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").filter { $0.contains("count_btf") || $0.contains("count_raw") }.map(String.init)
+        try capture(["/usr/sbin/bpftool", "prog", "list"]).output.split(separator: "\n")
+            .filter { $0.contains("count_btf") || $0.contains("count_raw") }.map(String.init)
     }
 }
