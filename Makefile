@@ -101,9 +101,12 @@ tables:
 check-tables:
 	python3 tools/gen-syscall-table.py --check
 
+# The tools link as static executables (Package.swift); XCTest has no static build, so
+# the test bundle is built on its own, and `swift test` runs it without relinking the tools.
 test: deps check-tables helpers build
+	$(SWIFT) build -c release --product seccomp-forgePackageTests
 	SECCOMP_FORGE_HELPERS=$(abspath $(HELPERS)) SECCOMP_FORGE_BIN=$(abspath $(RELEASE)) \
-	  $(SWIFT) test -c release --disable-swift-testing
+	  $(SWIFT) test -c release --skip-build --disable-swift-testing
 
 demo: build
 	@sh tools/demo.sh $(abspath $(RELEASE)) $(abspath $(DOCKER_DEFAULT))

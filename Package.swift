@@ -1,6 +1,10 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// Every tool is one static executable: no dynamic loader, no shared Swift runtime,
+// Foundation or libstdc++ to map and relocate at each launch (users run these in loops).
+let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
+
 let package = Package(
     name: "seccomp-forge",
     platforms: [.macOS(.v15)],
@@ -35,21 +39,24 @@ let package = Package(
                 "FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable", "Observer", "Recording",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            linkerSettings: staticExecutable
         ),
         // fork → prctl → seccomp → execve in C (no Swift between fork and exec); notification ioctls.
         .target(name: "CSandbox"),
         .executableTarget(
             name: "seccomp-sandbox",
             // No Foundation, no JSON: the launch path stays small; seccomp-profile compiles.
-            dependencies: ["CSandbox", "CBPF", "SyscallTable"]
+            dependencies: ["CSandbox", "CBPF", "SyscallTable"],
+            linkerSettings: staticExecutable
         ),
         .executableTarget(
             name: "seccomp-observe",
             dependencies: [
                 "Observer", "Recording", "SeccompProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            linkerSettings: staticExecutable
         ),
         .testTarget(name: "SyscallTableTests", dependencies: ["SyscallTable"]),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF"]),

@@ -1,18 +1,23 @@
 #!/bin/sh
-# launch-bench.sh: what starting a command under a seccomp filter costs.
+# launch-bench.sh: what starting a command under a seccomp filter costs, and
+# what each tool's own start-up costs.
 #
 # Usage: launch-bench.sh SECCOMP_SANDBOX SECCOMP_PROFILE PROFILE [MARKDOWN]
 #
-# Compares, in one hyperfine run: /bin/true alone; seccomp-sandbox with the
-# profile (its compiled filter cached after the first launch, as in normal use);
-# bubblewrap loading the same compiled filter (bwrap --bind / / --seccomp 3).
-# Goal: seccomp-sandbox adds at most 2.5 ms over plain exec, and less than bwrap.
+# 1. One hyperfine run: /bin/true alone; seccomp-sandbox with the profile (its
+#    compiled filter cached after the first launch, as in normal use);
+#    bubblewrap loading the same compiled filter (bwrap --bind / / --seccomp 3).
+#    Goal: seccomp-sandbox adds at most 2.5 ms over plain exec, and less than bwrap.
+# 2. A second run: each tool's start-up (--help), a seccomp-profile audit, and a
+#    sandbox launch with no cache (it asks seccomp-profile to compile), beside
+#    /bin/true; with how each binary links.
 set -eu
 SANDBOX=$1 PROFILE_TOOL=$2 PROFILE=$3 OUT=${4:-}
-for f in "$SANDBOX" "$PROFILE_TOOL"; do
+OBSERVE=$(dirname "$SANDBOX")/seccomp-observe
+for f in "$SANDBOX" "$PROFILE_TOOL" "$OBSERVE"; do
 	[ -x "$f" ] || { echo "launch-bench: missing binary $f (run make build first)" >&2; exit 1; }
 done
-command -v hyperfine >/dev/null || { echo "launch-bench: hyperfine is not installed (make deps)" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "launch-bench: hyperfine is not installed (make bench-deps)" >&2; exit 1; }
 command -v bwrap >/dev/null || { echo "launch-bench: bubblewrap is not installed (apt-get install bubblewrap)" >&2; exit 1; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
@@ -30,21 +35,52 @@ hyperfine -N --warmup 20 --runs 300 --export-json "$TMP/launch.json" \
 		-n "seccomp-sandbox" "$SANDBOX --profile $PROFILE -- /bin/true" \
 		-n "bwrap --seccomp" "bwrap --bind / / --seccomp 3 /bin/true 3<$TMP/filter.bpf" >/dev/null 2>&1
 }
-python3 - "$TMP/launch.json" "$OUT" "$(uname -r)" <<'PY'
-import json, sys, datetime
-data = json.load(open(sys.argv[1]))["results"]
-t = {r["command"]: r for r in data}
+hyperfine -N --warmup 10 --runs 100 --export-json "$TMP/startup.json" \
+	-n "/bin/true" "/bin/true" \
+	-n "seccomp-sandbox --help" "$SANDBOX --help" \
+	-n "seccomp-observe --help" "$OBSERVE --help" \
+	-n "seccomp-profile --help" "$PROFILE_TOOL --help" \
+	-n "seccomp-profile check PROFILE ptrace" "$PROFILE_TOOL check $PROFILE ptrace" \
+	-n "seccomp-sandbox, no cache (compiles first)" "env SECCOMP_FORGE_NO_CACHE=1 $SANDBOX --profile $PROFILE -- /bin/true" \
+	>/dev/null 2>&1
+python3 - "$TMP/launch.json" "$TMP/startup.json" "$OUT" "$(uname -r)" "$SANDBOX" "$OBSERVE" "$PROFILE_TOOL" <<'PY'
+import json, struct, sys, datetime
+launch, startup, out, kernel = sys.argv[1:5]
+binaries = dict(zip(["seccomp-sandbox", "seccomp-observe", "seccomp-profile"], sys.argv[5:8]), **{"/bin/true": "/bin/true"})
+
+def linkage(path):
+    """'static executable' or 'dynamic (N shared libraries)', from the ELF program headers."""
+    data = open(path, "rb").read()
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    types = [struct.unpack_from("<I", data, phoff + i * phentsize)[0] for i in range(phnum)]
+    return "dynamic (PT_INTERP)" if 3 in types else "static executable"
+
+def table(path):
+    return {r["command"]: r for r in json.load(open(path))["results"]}
+
+t = table(launch)
 base = t["/bin/true"]["min"] * 1000
-lines = [f"Launch overhead, measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {sys.argv[3]} (hyperfine, 300 runs).", "",
+lines = [f"Launch overhead, measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {kernel} (hyperfine, 300 runs).", "",
          "| command | mean ms | min ms | added over /bin/true (min) |", "|---|---:|---:|---:|"]
 for name in ["/bin/true", "seccomp-sandbox", "bwrap --seccomp"]:
     r = t[name]
     lines.append(f"| {name} | {r['mean'] * 1000:.2f} | {r['min'] * 1000:.2f} | {r['min'] * 1000 - base:.2f} |")
 ours = t["seccomp-sandbox"]["min"] * 1000 - base
 bwrap = t["bwrap --seccomp"]["min"] * 1000 - base
-lines += ["", f"Goal: at most 2.5 ms over plain exec, ahead of bubblewrap — {'met' if ours <= 2.5 and ours < bwrap else 'not met'} this run ({ours:.2f} ms; bwrap {bwrap:.2f} ms)."]
+lines += ["", f"Goal: at most 2.5 ms over plain exec, ahead of bubblewrap — {'met' if ours <= 2.5 and ours < bwrap else 'not met'} this run "
+          f"({ours:.2f} ms; bwrap {bwrap:.2f} ms; ours ÷ bwrap's {ours / bwrap:.2f})."]
+
+s = table(startup)
+base = s["/bin/true"]["min"] * 1000
+lines += ["", "Each tool's start-up, in a second run (100 runs each); the no-cache launch runs seccomp-profile to compile the profile:", "",
+          "| command | links as | mean ms | min ms | added over /bin/true (min) |", "|---|---|---:|---:|---:|"]
+for name, r in s.items():
+    tool = name.split(" ")[0].rstrip(",")
+    how = linkage(binaries[tool])
+    lines.append(f"| {name} | {how} | {r['mean'] * 1000:.2f} | {r['min'] * 1000:.2f} | {r['min'] * 1000 - base:.2f} |")
 text = "\n".join(lines) + "\n"
 print(text)
-if sys.argv[2]:
-    open(sys.argv[2], "w").write(text)
+if out:
+    open(out, "w").write(text)
 PY
