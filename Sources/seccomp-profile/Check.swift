@@ -7,6 +7,7 @@ import SyscallTable
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "The audit table: each syscall's number per architecture, action, and why.",
         discussion: """
         Lists the named syscalls (or every syscall known on the covered architectures):

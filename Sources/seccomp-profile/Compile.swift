@@ -5,6 +5,7 @@ import Foundation
 
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "compile",
         abstract: "Compile a profile into a seccomp cBPF filter.",
         discussion: """
         raw:    the little-endian struct sock_filter array, loadable as is

@@ -7,6 +7,7 @@ import Yams
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Write a profile as a Kubernetes SeccompProfile resource or as systemd unit settings.",
         discussion: """
         kubernetes: a SeccompProfile of the security-profiles-operator

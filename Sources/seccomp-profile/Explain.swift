@@ -7,6 +7,7 @@ import SyscallTable
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "explain",
         abstract: "Run one call through the compiled filter and show the path it takes.",
         discussion: """
         Emulates the filter on one call (architecture, syscall, arguments) and prints

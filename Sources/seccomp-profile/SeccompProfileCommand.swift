@@ -25,6 +25,8 @@ struct SeccompProfileCommand: ParsableCommand {
         Exit status: 0 success; 1 `check --expect-allowed` found a denied call;
         2 bad input (profile, arguments); 3 output could not be written.
         """,
+        // Each subcommand names itself: a name derived from its type costs a runtime
+        // conformance scan at every launch.
         subcommands: [Compile.self, Check.self, Explain.self, Validate.self, Stats.self, Convert.self, PrepareSandbox.self, AddCalls.self]
     )
 

@@ -4,6 +4,7 @@ import Foundation
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Measure the compiled filter: length, instructions per syscall, cacheable calls.",
         discussion: """
         For each architecture, runs the filter on every syscall number (arguments zero)

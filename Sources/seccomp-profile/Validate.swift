@@ -4,6 +4,7 @@ import SeccompProfile
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check a profile and report every problem, one per line.",
         discussion: "Example: seccomp-profile validate myapp.seccomp.json")
 
