@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,8 +20,13 @@
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
 #endif
 
+/* The signal mask from before sf_signals_open: the command starts with it. */
+static sigset_t saved_mask;
+static bool mask_saved;
+
 /* What the child needs; it runs on its own small stack in the parent's memory. */
 struct child_args {
+	pid_t parent;
 	const char *path;
 	char *const *argv;
 	char *const *envp;
@@ -40,6 +46,11 @@ static int child_main(void *arg)
 	struct child_args *a = arg;
 	struct rlimit nocore = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &nocore); /* a SIGSYS kill leaves no core file */
+	/* Without its supervisor the filter's reported outcomes could not be applied: fail closed. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != a->parent)
+		_exit(125);
+	if (mask_saved)
+		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 	long fd = -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0)
 		fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, a->flags, &a->prog);
@@ -58,7 +69,7 @@ int sf_launch(const char *path, char *const argv[], char *const envp[], const st
 {
 	static const size_t stack_size = 64 * 1024;
 	struct child_args a = {
-		.path = path, .argv = argv, .envp = envp,
+		.parent = getpid(), .path = path, .argv = argv, .envp = envp,
 		.prog = { .len = count, .filter = (struct sock_filter *)filter },
 		.flags = SECCOMP_FILTER_FLAG_TSYNC, .listener = -1,
 	};
@@ -112,14 +123,50 @@ int sf_notify_respond(int listener, uint64_t id, int error, bool allow)
 	return 0;
 }
 
-int sf_wait(int pidfd, int listener, int timeout_ms)
+int sf_signals_open(void)
 {
-	struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = listener, .events = POLLIN } };
-	int n = poll(fds, listener >= 0 ? 2 : 1, timeout_ms);
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGQUIT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	int fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (sigprocmask(SIG_BLOCK, &set, &saved_mask) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	mask_saved = true;
+	return fd;
+}
+
+int sf_signals_read(int fd, bool *from_kernel)
+{
+	struct signalfd_siginfo info;
+	ssize_t n = read(fd, &info, sizeof(info));
+	if (n != (ssize_t)sizeof(info))
+		return n < 0 ? -errno : -EIO;
+	*from_kernel = info.ssi_code == SI_KERNEL;
+	return (int)info.ssi_signo;
+}
+
+int sf_wait(int pidfd, int listener, int signals, int timeout_ms)
+{
+	struct pollfd fds[3] = {
+		{ .fd = pidfd, .events = POLLIN },
+		{ .fd = listener, .events = POLLIN }, /* poll skips negative fds */
+		{ .fd = signals, .events = POLLIN },
+	};
+	int n = poll(fds, 3, timeout_ms);
 	if (n < 0)
 		return -errno;
 	if (n == 0)
 		return 0;
+	if (signals >= 0 && (fds[2].revents & POLLIN))
+		return 3;
 	if (listener >= 0 && (fds[1].revents & POLLIN))
 		return 2;
 	return 1;

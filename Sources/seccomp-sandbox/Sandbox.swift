@@ -49,6 +49,9 @@ final class Sandbox {
             if complain { return action == .allow ? value : notify }
             return Self.isReported(action) ? notify : value
         }
+        // From here on a Ctrl-C or a kill reaches the command, not this supervisor,
+        // which outlives it to report (and, in complain mode, to write what it learned).
+        let signals = sf_signals_open()
         var launch = sf_launch()
         var rc = start(path: path, argv: argv, program: kernelProgram, listener: true, into: &launch)
         if rc == 0, launch.install_errno != 0 {
@@ -73,7 +76,7 @@ final class Sandbox {
         }
         let supervisor = Supervisor(label: label, real: entry.program, options: options)
         if complain && !entry.allowsExec { supervisor.noteWouldDeny("execve", abi: .native) }
-        let status = supervisor.supervise(launch)
+        let status = supervisor.supervise(launch, signals: signals)
         if complain { try supervisor.finishComplaining(profilePath: profilePath) }
         return status
     }

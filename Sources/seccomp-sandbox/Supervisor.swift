@@ -20,10 +20,18 @@ final class Supervisor {
         self.options = options
     }
 
-    /// Returns the command's exit status (128+N for a signal).
-    func supervise(_ launch: sf_launch) -> Int32 {
+    /// Returns the command's exit status (128+N for a signal). Signals for this
+    /// process (`signals`, a signalfd, or -1) are passed on to the command.
+    func supervise(_ launch: sf_launch, signals: Int32) -> Int32 {
         while true {
-            let event = sf_wait(launch.pidfd, launch.listener, -1)
+            let event = sf_wait(launch.pidfd, launch.listener, signals, -1)
+            if event == 3 {
+                var fromKernel = false
+                let signal = sf_signals_read(signals, &fromKernel)
+                // A terminal's signal went to the whole process group: the command has it already.
+                if signal > 0 && !fromKernel { kill(launch.pid, signal) }
+                continue
+            }
             if event == 2 {
                 var note = sf_notification()
                 if sf_notify_receive(launch.listener, &note) == 0 { answer(note, listener: launch.listener) }

@@ -149,6 +149,94 @@ final class SeccompSandboxCLITests: XCTestCase {
         XCTAssertEqual(try run(["--profile", p, "--"] + probe).stdout, "getppid ret=-1 errno=22\n")
     }
 
+    /// Starts seccomp-sandbox running `script` under `sh`, as the leader of its own process
+    /// group (as a shell starts a job; Foundation's Process does that); returns once the
+    /// command has printed `ready`.
+    func startInOwnGroup(_ sandboxArguments: [String], script: String) throws -> (Process, stdout: URL, stderr: URL) {
+        let started = try ToolProcess.start(ToolProcess.binary("seccomp-sandbox"), sandboxArguments + ["--", "/bin/sh", "-c", script],
+                                            in: scratch, environment: ["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path])
+        let pid = started.0.processIdentifier
+        let deadline = Date().addingTimeInterval(20)
+        while !((try? String(contentsOf: started.stdout, encoding: .utf8))?.contains("ready") ?? false) {
+            guard started.0.isRunning, Date() < deadline else {
+                if started.0.isRunning { kill(pid, SIGKILL) }
+                throw NeverReady(stderr: (try? String(contentsOf: started.stderr, encoding: .utf8)) ?? "")
+            }
+            usleep(20_000)
+        }
+        // Signals for the group must never reach the test runner's own.
+        guard getpgid(pid) == pid else {
+            kill(pid, SIGKILL)
+            throw NotAGroupLeader()
+        }
+        return started
+    }
+
+    struct NeverReady: Error { let stderr: String }
+    struct NotAGroupLeader: Error {}
+
+    /// Running, and not a zombie waiting to be reaped.
+    func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
+    }
+
+    /// Waits up to `seconds` for `process`; kills it (and fails) if it is still running.
+    func finish(_ process: Process, within seconds: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        guard !process.isRunning else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            XCTFail("still running \(seconds) s after the signal")
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    /// Ctrl-C reaches the whole job: the command stops, and the supervisor, which
+    /// outlives it, still prints its summary and writes the --update profile.
+    func testInterruptInComplainModeStillWritesTheUpdate() throws {
+        let p = try profile(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["execve"],"action":"SCMP_ACT_ALLOW"}]}"#)
+        let updated = scratch.appendingPathComponent("updated.json")
+        let (process, _, stderr) = try startInOwnGroup(["--profile", p, "--mode", "complain", "--update", updated.path],
+                                                       script: "\(Self.helpers)/syscall-probe time; echo ready; exec sleep 60")
+        XCTAssertEqual(kill(-process.processIdentifier, SIGINT), 0)
+        XCTAssertEqual(finish(process, within: 10), 130)
+        let report = try String(contentsOf: stderr, encoding: .utf8)
+        // The time syscall: the probe's one call, which neither sh nor sleep makes.
+        XCTAssertTrue(report.contains("  time SCMP_ARCH_X86_64 1\n"), report)
+        XCTAssertTrue(report.contains("wrote \(updated.path) with"), report)
+        let written = try String(contentsOf: updated, encoding: .utf8)
+        XCTAssertTrue(written.contains("\"time\""), written)
+    }
+
+    /// A signal sent to the supervisor alone (a service manager's SIGTERM) is passed on.
+    func testTerminateIsPassedToTheCommand() throws {
+        let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
+        let (process, _, _) = try startInOwnGroup(["--profile", allowAll], script: "echo ready; exec sleep 60")
+        XCTAssertEqual(kill(process.processIdentifier, SIGTERM), 0)
+        XCTAssertEqual(finish(process, within: 10), 128 + SIGTERM)
+    }
+
+    /// The command never runs on without the supervisor that applies its profile's outcomes.
+    func testCommandDiesWithItsSupervisor() throws {
+        let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
+        let (process, stdout, _) = try startInOwnGroup(["--profile", allowAll], script: "echo $$; echo ready; exec sleep 60")
+        let text = try String(contentsOf: stdout, encoding: .utf8)
+        let command = try XCTUnwrap(pid_t(text.split(separator: "\n").first ?? ""), text)
+        XCTAssertEqual(kill(process.processIdentifier, SIGKILL), 0)
+        // Watch the command itself: Process reports the supervisor's exit only once
+        // every process holding its descriptors is gone, the orphan included.
+        let deadline = Date().addingTimeInterval(10)
+        while isRunning(command) && Date() < deadline { usleep(20_000) }
+        let alive = isRunning(command)
+        if alive { kill(command, SIGKILL) }
+        process.waitUntilExit()
+        XCTAssertFalse(alive, "the command outlived its supervisor")
+    }
+
     func testPrintFilterAndDryRun() throws {
         let listing = try run(["--profile", "container-default", "--print-filter"])
         XCTAssertEqual(listing.status, 0)

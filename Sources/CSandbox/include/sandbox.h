@@ -28,8 +28,8 @@ struct sf_launch {
 
 /*
  * Starts a child (clone with CLONE_VM | CLONE_FILES | CLONE_VFORK, as
- * posix_spawn does: no copy of this process's memory) that sets
- * PR_SET_NO_NEW_PRIVS, disables core dumps, installs the filter (TSYNC; with
+ * posix_spawn does: no copy of this process's memory) that dies with this
+ * process (PR_SET_PDEATHSIG), sets PR_SET_NO_NEW_PRIVS, disables core dumps, installs the filter (TSYNC; with
  * a listener when `listener` is true) and executes `path`. The listener fd
  * lands in this process's file table. Returns once the child has executed or
  * exited: 0, or a negative errno if the launch itself failed. The filter must
@@ -54,7 +54,21 @@ int sf_notify_receive(int listener, struct sf_notification *out);
 /* Answers: `error` > 0 fails the call with that errno; 0 with `allow` lets it run. */
 int sf_notify_respond(int listener, uint64_t id, int error, bool allow);
 
-/* Waits for `pidfd` or `listener` to be readable: 1 child exited, 2 notification, 0 timeout, -errno. */
-int sf_wait(int pidfd, int listener, int timeout_ms);
+/*
+ * Blocks SIGINT, SIGQUIT, SIGTERM and SIGHUP in this process and returns a
+ * signalfd that reports them (or -errno), so the supervisor outlives a Ctrl-C
+ * and still reports what it saw. Commands launched afterwards start with the
+ * mask from before this call.
+ */
+int sf_signals_open(void);
+
+/* Reads one signal from `fd`: its number (or -errno); `from_kernel` is true for
+ * signals the kernel sent (a terminal's Ctrl-C reaches the whole process group,
+ * the command included), false for one a process sent to this one alone. */
+int sf_signals_read(int fd, bool *from_kernel);
+
+/* Waits for `pidfd`, `listener` or `signals` (either may be -1) to be readable:
+ * 1 child exited, 2 notification, 3 signal, 0 timeout, -errno. */
+int sf_wait(int pidfd, int listener, int signals, int timeout_ms);
 
 #endif
