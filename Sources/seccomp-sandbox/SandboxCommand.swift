@@ -31,6 +31,9 @@ enum SandboxCommand {
       seccomp-sandbox --profile container-default -- sh -c 'id; uname -a'
       seccomp-sandbox --profile myapp.seccomp.json --mode complain --update myapp.seccomp.json -- myapp
 
+    Ctrl-C stops COMMAND, not the sandbox, which still prints its report and writes
+    --update; a signal sent to the sandbox alone is passed on to COMMAND.
+
     Exit status: the command's own; 128+N when a signal N ended it (159: SIGSYS, a
     seccomp kill); 125 sandbox error (bad profile, filter refused); 126 command not
     executable; 127 command not found.
