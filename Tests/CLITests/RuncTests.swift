@@ -73,7 +73,7 @@ final class RuncTests: XCTestCase {
         let (observer, _, err) = try ToolProcess.start(ToolProcess.binary("seccomp-observe"),
                                                        ["--pid", String(launcher.processIdentifier), "--duration", "60s", "-o", profilePath],
                                                        in: bundle)
-        for _ in 0..<500 where !((try? String(contentsOf: err, encoding: .utf8)) ?? "").contains("Tracing syscalls") { usleep(10_000) }
+        ToolProcess.waitUntil(seconds: 5) { ToolProcess.file(err, contains: "Tracing syscalls") }
         input.fileHandleForWriting.write(Data("go\n".utf8))
         let seen = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         launcher.waitUntilExit()

@@ -81,7 +81,7 @@ final class SeccompObserveCLITests: XCTestCase {
         defer { for dir in [a, b] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", a, "--cgroup", b, "--duration", "1h", "-o", "a.json", "-o", "b.json"])
         // Wait for the attach message before starting the workloads.
-        for _ in 0..<300 where !((try? String(contentsOf: err, encoding: .utf8)) ?? "").contains("Tracing syscalls") { usleep(10_000) }
+        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
         for (dir, n) in [(a, 4), (b, 6)] {
             let work = Process()
             work.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -156,13 +156,10 @@ final class SeccompSandboxCLITests: XCTestCase {
         let started = try ToolProcess.start(ToolProcess.binary("seccomp-sandbox"), sandboxArguments + ["--", "/bin/sh", "-c", script],
                                             in: scratch, environment: ["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path])
         let pid = started.0.processIdentifier
-        let deadline = Date().addingTimeInterval(20)
-        while !((try? String(contentsOf: started.stdout, encoding: .utf8))?.contains("ready") ?? false) {
-            guard started.0.isRunning, Date() < deadline else {
-                if started.0.isRunning { kill(pid, SIGKILL) }
-                throw NeverReady(stderr: (try? String(contentsOf: started.stderr, encoding: .utf8)) ?? "")
-            }
-            usleep(20_000)
+        let ready = ToolProcess.waitUntil(seconds: 20) { ToolProcess.file(started.stdout, contains: "ready") || !started.0.isRunning }
+        guard ready && started.0.isRunning else {
+            if started.0.isRunning { kill(pid, SIGKILL) }
+            throw NeverReady(stderr: (try? String(contentsOf: started.stderr, encoding: .utf8)) ?? "")
         }
         // Signals for the group must never reach the test runner's own.
         guard getpgid(pid) == pid else {
@@ -184,9 +181,7 @@ final class SeccompSandboxCLITests: XCTestCase {
 
     /// Waits up to `seconds` for `process`; kills it (and fails) if it is still running.
     func finish(_ process: Process, within seconds: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        guard !process.isRunning else {
+        guard ToolProcess.waitUntil(seconds: seconds, { !process.isRunning }) else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             XCTFail("still running \(seconds) s after the signal")
@@ -229,9 +224,7 @@ final class SeccompSandboxCLITests: XCTestCase {
         XCTAssertEqual(kill(process.processIdentifier, SIGKILL), 0)
         // Watch the command itself: Process reports the supervisor's exit only once
         // every process holding its descriptors is gone, the orphan included.
-        let deadline = Date().addingTimeInterval(10)
-        while isRunning(command) && Date() < deadline { usleep(20_000) }
-        let alive = isRunning(command)
+        let alive = !ToolProcess.waitUntil(seconds: 10) { !isRunning(command) }
         if alive { kill(command, SIGKILL) }
         process.waitUntilExit()
         XCTAssertFalse(alive, "the command outlived its supervisor")

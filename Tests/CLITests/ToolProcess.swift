@@ -35,6 +35,22 @@ struct ToolProcess {
         return (process, out, err)
     }
 
+    /// Polls `condition` every 10 ms for up to `seconds`; returns whether it came true.
+    @discardableResult
+    static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// Whether the file (a started tool's output) holds `text` yet.
+    static func file(_ url: URL, contains text: String) -> Bool {
+        ((try? String(contentsOf: url, encoding: .utf8)) ?? "").contains(text)
+    }
+
     static func run(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
                     directory: URL? = nil) throws -> Result {
         let (process, out, err) = try start(executable, arguments, in: scratch, environment: environment, directory: directory)

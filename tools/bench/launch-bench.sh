@@ -46,7 +46,7 @@ hyperfine -N --warmup 10 --runs 100 --export-json "$TMP/startup.json" \
 python3 - "$TMP/launch.json" "$TMP/startup.json" "$OUT" "$(uname -r)" "$SANDBOX" "$OBSERVE" "$PROFILE_TOOL" <<'PY'
 import json, struct, sys, datetime
 launch, startup, out, kernel = sys.argv[1:5]
-binaries = dict(zip(["seccomp-sandbox", "seccomp-observe", "seccomp-profile"], sys.argv[5:8]), **{"/bin/true": "/bin/true"})
+binaries = {"/bin/true": "/bin/true", **dict(zip(["seccomp-sandbox", "seccomp-observe", "seccomp-profile"], sys.argv[5:8]))}
 
 def linkage(path):
     """'static executable' or 'dynamic (N shared libraries)', from the ELF program headers."""

@@ -29,8 +29,9 @@ struct sf_launch {
 /*
  * Starts a child (clone with CLONE_VM | CLONE_FILES | CLONE_VFORK, as
  * posix_spawn does: no copy of this process's memory) that dies with this
- * process (PR_SET_PDEATHSIG), sets PR_SET_NO_NEW_PRIVS, disables core dumps, installs the filter (TSYNC; with
- * a listener when `listener` is true) and executes `path`. The listener fd
+ * process (PR_SET_PDEATHSIG), sets PR_SET_NO_NEW_PRIVS, disables core dumps,
+ * installs the filter (TSYNC; with a listener when `listener` is true) and
+ * executes `path`. The listener fd
  * lands in this process's file table. Returns once the child has executed or
  * exited: 0, or a negative errno if the launch itself failed. The filter must
  * not send the child's own execve to the listener: nothing answers it yet.
