@@ -20,19 +20,19 @@ if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
 	say "3. Audit it: number per architecture, action, and why"
 	run "$bin/seccomp-profile" check ls.seccomp.json execve openat getdents64 ptrace mount
 	say "4. Run 'ls /usr' confined by the filter our compiler builds from it: same output"
-	run "$bin/seccomp-sandbox" --profile ls.seccomp.json -- ls /usr | head -n 5
+	run "$bin/seccomp-sandbox" --profile ./ls.seccomp.json -- ls /usr | head -n 5
 	say "5. 'ls -l /usr' needs more (it reads file details): the filter stops it and names the call"
-	"$bin/seccomp-sandbox" --verbose --profile ls.seccomp.json -- ls -l /usr >/dev/null 2>"$work/err" || true
-	printf '$ seccomp-sandbox --verbose --profile ls.seccomp.json -- ls -l /usr\n'
+	"$bin/seccomp-sandbox" --verbose --profile ./ls.seccomp.json -- ls -l /usr >/dev/null 2>"$work/err" || true
+	printf '$ seccomp-sandbox --verbose --profile ./ls.seccomp.json -- ls -l /usr\n'
 	sort -u "$work/err" | head -n 8
 	say "6. Complain mode: let it all through, list what the profile lacks, and write the update"
-	run "$bin/seccomp-sandbox" --mode complain --update ls-l.seccomp.json --profile ls.seccomp.json -- ls -l /usr >/dev/null
+	run "$bin/seccomp-sandbox" --mode complain --update ls-l.seccomp.json --profile ./ls.seccomp.json -- ls -l /usr >/dev/null
 	say "7. The updated profile runs 'ls -l /usr' with no denials"
-	run "$bin/seccomp-sandbox" --verbose --profile ls-l.seccomp.json -- ls -l /usr | head -n 3
+	run "$bin/seccomp-sandbox" --verbose --profile ./ls-l.seccomp.json -- ls -l /usr | head -n 3
 	say "8. A KILL rule, and a program that calls ptrace"
 	printf '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_KILL_PROCESS"}]}\n' > noptrace.json
 	status=0
-	run "$bin/seccomp-sandbox" --profile noptrace.json -- python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)' || status=$?
+	run "$bin/seccomp-sandbox" --profile ./noptrace.json -- python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)' || status=$?
 	echo "exit status $status (128 + SIGSYS)"
 else
 	say "(not root, or no BTF: skipping the observe and sandbox steps; run 'sudo make demo' for the whole loop)"

@@ -1,43 +1,63 @@
 /// A compiled filter as seccomp-profile hands it to seccomp-sandbox: the program
 /// and what the launcher must know about it, in a small binary file. Kept here,
 /// free of Foundation, so the sandbox's launch path needs neither JSON nor Foundation.
+///
+/// Layout (integers little-endian): "SFC3", the 32-byte cache key, then four
+/// length-prefixed fields (u32 count): the program (8 bytes per instruction),
+/// the exec-opened variant (same), the architectures (comma-separated names),
+/// the listener path and the listener metadata (UTF-8). Anything else is rejected.
 public struct FilterCacheEntry: Equatable, Sendable {
-    public static let magic: [UInt8] = Array("SFC2".utf8)
+    public static let magic: [UInt8] = Array("SFC3".utf8)
 
+    /// SHA-256 of what the filter was compiled from (profile bytes, mode, target, tools):
+    /// the launcher loads an entry only if this equals the key it computed.
+    public var key: [UInt8]
     /// What the profile says.
     public var program: Program
-    /// The profile lets the launch's own execve through (ALLOW or LOG).
-    public var allowsExec: Bool
-    /// The same filter with execve and execveat allowed, for complain mode's launch (empty if not needed).
+    /// The same filter with execve and execveat allowed, for complain mode's launch (empty if not asked for).
     public var execOpened: Program
     /// The architectures covered, by name (x86_64, x86, x32...).
     public var architectures: [String]
+    /// The profile's listenerPath and listenerMetadata (SCMP_ACT_NOTIFY's agent), empty if none.
+    public var listenerPath: String
+    public var listenerMetadata: String
 
-    public init(program: Program, allowsExec: Bool, execOpened: Program = Program([]), architectures: [String] = []) {
+    public init(key: [UInt8] = [UInt8](repeating: 0, count: 32), program: Program, execOpened: Program = Program([]),
+                architectures: [String] = [], listenerPath: String = "", listenerMetadata: String = "") {
+        self.key = key
         self.program = program
-        self.allowsExec = allowsExec
         self.execOpened = execOpened
         self.architectures = architectures
+        self.listenerPath = listenerPath
+        self.listenerMetadata = listenerMetadata
     }
 
     public var bytes: [UInt8] {
-        let names = Array(architectures.joined(separator: ",").utf8)
-        var out = Self.magic
-        out.append(allowsExec ? 1 : 0)
-        out += Self.word(UInt32(program.count)) + Self.word(UInt32(execOpened.count)) + Self.word(UInt32(names.count))
-        out += program.rawBytes + execOpened.rawBytes + names
+        var out = Self.magic + key
+        for field in [program.rawBytes, execOpened.rawBytes, Array(architectures.joined(separator: ",").utf8),
+                      Array(listenerPath.utf8), Array(listenerMetadata.utf8)] {
+            out += Self.word(UInt32(field.count)) + field
+        }
         return out
     }
 
     public init?(bytes: [UInt8]) {
-        guard bytes.count >= 17, Array(bytes[0..<4]) == Self.magic else { return nil }
-        let count = Int(Self.read(bytes, 5)), opened = Int(Self.read(bytes, 9)), names = Int(Self.read(bytes, 13))
-        let programEnd = 17 + count * 8, openedEnd = programEnd + opened * 8
-        guard bytes.count == openedEnd + names,
-              let program = try? Program(rawBytes: Array(bytes[17..<programEnd])),
-              let execOpened = try? Program(rawBytes: Array(bytes[programEnd..<openedEnd])) else { return nil }
-        let list = String(decoding: bytes[openedEnd...], as: UTF8.self).split(separator: ",").map(String.init)
-        self.init(program: program, allowsExec: bytes[4] == 1, execOpened: execOpened, architectures: list)
+        guard bytes.count >= 36, Array(bytes[0..<4]) == Self.magic else { return nil }
+        var at = 36
+        var fields: [[UInt8]] = []
+        for _ in 0..<5 {
+            guard bytes.count - at >= 4 else { return nil }
+            let count = Int(Self.read(bytes, at))
+            at += 4
+            guard bytes.count - at >= count else { return nil }
+            fields.append(Array(bytes[at..<(at + count)]))
+            at += count
+        }
+        guard at == bytes.count, let program = try? Program(rawBytes: fields[0]), !program.instructions.isEmpty,
+              let execOpened = try? Program(rawBytes: fields[1]) else { return nil }
+        let text = fields[2...].map { String(decoding: $0, as: UTF8.self) }
+        self.init(key: Array(bytes[4..<36]), program: program, execOpened: execOpened,
+                  architectures: text[0].split(separator: ",").map(String.init), listenerPath: text[1], listenerMetadata: text[2])
     }
 
     static func word(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }

@@ -2,7 +2,10 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
 #include <linux/filter.h>
+#include <linux/netlink.h>
 #include <sched.h>
 #include <signal.h>
 #include <linux/seccomp.h>
@@ -13,7 +16,10 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
@@ -32,6 +38,7 @@ struct child_args {
 	char *const *envp;
 	struct sock_fprog prog;
 	unsigned long flags;
+	bool use_execveat;
 	volatile int listener;
 	volatile int install_errno;
 	volatile int exec_errno;
@@ -44,9 +51,7 @@ struct child_args {
 static int child_main(void *arg)
 {
 	struct child_args *a = arg;
-	struct rlimit nocore = { 0, 0 };
-	setrlimit(RLIMIT_CORE, &nocore); /* a SIGSYS kill leaves no core file */
-	/* Without its supervisor the filter's reported outcomes could not be applied: fail closed. */
+	/* The command does not outlive the sandbox that started it (as under a shell's job control). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != a->parent)
 		_exit(125);
 	if (mask_saved)
@@ -59,22 +64,25 @@ static int child_main(void *arg)
 		_exit(125);
 	}
 	a->listener = (a->flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) ? (int)fd : -1;
-	execve(a->path, a->argv, a->envp);
+	if (a->use_execveat)
+		syscall(SYS_execveat, AT_FDCWD, a->path, a->argv, a->envp, 0);
+	else
+		execve(a->path, a->argv, a->envp);
 	a->exec_errno = errno;
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
 int sf_launch(const char *path, char *const argv[], char *const envp[], const struct sf_filter_insn *filter,
-	      uint16_t count, bool listener, struct sf_launch *out)
+	      uint16_t count, unsigned int flags, bool use_execveat, struct sf_launch *out)
 {
 	static const size_t stack_size = 64 * 1024;
 	struct child_args a = {
 		.parent = getpid(), .path = path, .argv = argv, .envp = envp,
 		.prog = { .len = count, .filter = (struct sock_filter *)filter },
-		.flags = SECCOMP_FILTER_FLAG_TSYNC, .listener = -1,
+		.flags = SECCOMP_FILTER_FLAG_TSYNC | flags, .use_execveat = use_execveat, .listener = -1,
 	};
-	if (listener)
-		a.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+	if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
+		a.flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
 	char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED)
 		return -errno;
@@ -153,21 +161,153 @@ int sf_signals_read(int fd, bool *from_kernel)
 	return (int)info.ssi_signo;
 }
 
-int sf_wait(int pidfd, int listener, int signals, int timeout_ms)
+int sf_wait(int pidfd, int listener, int signals, int kernel_log, int proc_events, int timeout_ms)
 {
-	struct pollfd fds[3] = {
+	struct pollfd fds[5] = {
 		{ .fd = pidfd, .events = POLLIN },
 		{ .fd = listener, .events = POLLIN }, /* poll skips negative fds */
 		{ .fd = signals, .events = POLLIN },
+		{ .fd = kernel_log, .events = POLLIN },
+		{ .fd = proc_events, .events = POLLIN },
 	};
-	int n = poll(fds, 3, timeout_ms);
+	int n = poll(fds, 5, timeout_ms);
 	if (n < 0)
 		return -errno;
-	if (n == 0)
-		return 0;
-	if (signals >= 0 && (fds[2].revents & POLLIN))
-		return 3;
+	int events = 0;
+	if (pidfd >= 0 && fds[0].revents)
+		events |= SF_EXITED;
 	if (listener >= 0 && (fds[1].revents & POLLIN))
-		return 2;
-	return 1;
+		events |= SF_NOTIFICATION;
+	if (listener >= 0 && (fds[1].revents & (POLLHUP | POLLERR)))
+		events |= SF_LISTENER_GONE;
+	if (signals >= 0 && (fds[2].revents & POLLIN))
+		events |= SF_SIGNAL;
+	if (kernel_log >= 0 && fds[3].revents)
+		events |= SF_KERNEL_LOG;
+	if (proc_events >= 0 && fds[4].revents)
+		events |= SF_PROC_EVENTS;
+	return events;
+}
+
+int sf_hand_over_listener(const char *socket_path, const char *state, size_t length, int listener)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	if (strlen(socket_path) >= sizeof(addr.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(addr.sun_path, socket_path);
+	int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return -errno;
+	if (connect(sock, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		int e = errno;
+		close(sock);
+		return -e;
+	}
+	char control[CMSG_SPACE(sizeof(int))];
+	memset(control, 0, sizeof(control));
+	struct iovec iov = { .iov_base = (void *)state, .iov_len = length };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control, .msg_controllen = sizeof(control) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cmsg), &listener, sizeof(int));
+	ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	int e = errno;
+	close(sock);
+	if (sent < 0)
+		return -e;
+	return sent == (ssize_t)length ? 0 : -EMSGSIZE;
+}
+
+int sf_memfd(const char *name)
+{
+	int fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+void sf_make_undumpable(void)
+{
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+int sf_proc_events_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0 };
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
+		goto fail;
+	int size = 4 << 20; /* room for a burst of forks elsewhere on the host */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	struct {
+		struct nlmsghdr header;
+		struct cn_msg message;
+		enum proc_cn_mcast_op op;
+	} __attribute__((packed)) request;
+	memset(&request, 0, sizeof(request));
+	request.header.nlmsg_len = sizeof(request);
+	request.header.nlmsg_type = NLMSG_DONE;
+	request.header.nlmsg_pid = (uint32_t)getpid();
+	request.message.id.idx = CN_IDX_PROC;
+	request.message.id.val = CN_VAL_PROC;
+	request.message.len = sizeof(request.op);
+	request.op = PROC_CN_MCAST_LISTEN;
+	if (send(fd, &request, sizeof(request), 0) != (ssize_t)sizeof(request))
+		goto fail;
+	return fd;
+fail:;
+	int e = errno;
+	close(fd);
+	return -e;
+}
+
+int sf_proc_events_read(int fd, struct sf_fork *forks, int capacity)
+{
+	int count = 0;
+	char buffer[8192] __attribute__((aligned(8)));
+	while (count < capacity) {
+		ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			return -errno; /* ENOBUFS: events were lost */
+		}
+		struct nlmsghdr *header = (struct nlmsghdr *)buffer;
+		for (; NLMSG_OK(header, (size_t)n) && count < capacity; header = NLMSG_NEXT(header, n)) {
+			if (header->nlmsg_type != NLMSG_DONE)
+				continue;
+			struct cn_msg *message = NLMSG_DATA(header);
+			if (message->id.idx != CN_IDX_PROC || message->id.val != CN_VAL_PROC)
+				continue;
+			struct proc_event *event = (struct proc_event *)message->data;
+			if (event->what != PROC_EVENT_FORK)
+				continue;
+			forks[count].parent = event->event_data.fork.parent_tgid;
+			forks[count].child = event->event_data.fork.child_tgid;
+			count++;
+		}
+	}
+	return count;
+}
+
+int sf_audit_open(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_AUDIT);
+	if (fd < 0)
+		return -errno;
+	/* AUDIT_NLGRP_READLOG (group 1): a read-only copy of every record, sent by
+	 * kauditd before (and whatever) the log or an audit daemon does with it. */
+	struct sockaddr_nl addr = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int size = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return fd;
 }

@@ -111,12 +111,18 @@ public struct Policy: Sendable {
     public var rules: [PolicyRule]
     /// Things the user should know that did not stop resolution (unknown names skipped...).
     public var warnings: [String]
+    /// Where SCMP_ACT_NOTIFY's listener goes (the profile's listenerPath), and what the agent is told with it.
+    public var listenerPath: String?
+    public var listenerMetadata: String?
 
-    public init(defaultAction: SeccompAction, architectures: [Architecture], rules: [PolicyRule], warnings: [String] = []) {
+    public init(defaultAction: SeccompAction, architectures: [Architecture], rules: [PolicyRule], warnings: [String] = [],
+                listenerPath: String? = nil, listenerMetadata: String? = nil) {
         self.defaultAction = defaultAction
         self.architectures = architectures
         self.rules = rules
         self.warnings = warnings
+        self.listenerPath = listenerPath
+        self.listenerMetadata = listenerMetadata
     }
 
     /// Numbers above an architecture's highest known syscall get ENOSYS when the

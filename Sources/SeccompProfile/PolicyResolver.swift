@@ -66,7 +66,8 @@ public enum PolicyResolver {
         if architectures.isEmpty {
             throw ProfileLoadError(source: source, problems: [ProfileError("architectures", "no architecture left that seccomp-forge can compile for")])
         }
-        return Policy(defaultAction: defaultAction, architectures: architectures, rules: rules, warnings: warnings)
+        return Policy(defaultAction: defaultAction, architectures: architectures, rules: rules, warnings: warnings,
+                      listenerPath: profile.listenerPath.flatMap { $0.isEmpty ? nil : $0 }, listenerMetadata: profile.listenerMetadata)
     }
 
     static func resolveArchitectures(_ profile: Profile, target: ResolutionTarget, warnings: inout [String]) -> [Architecture] {

@@ -61,9 +61,18 @@ struct TargetOptions: ParsableArguments {
 
     /// Loads, validates and resolves a profile; warnings go to stderr.
     func policy(from path: String) throws -> Policy {
+        try policy(path: path) { () throws(ProfileLoadError) in try Profile.load(path: path) }
+    }
+
+    /// The same, for profile bytes already read (`path` names them in messages).
+    func policy(from data: Data, source path: String) throws -> Policy {
+        try policy(path: path) { () throws(ProfileLoadError) in try Profile.decode(data, source: path) }
+    }
+
+    private func policy(path: String, load: () throws(ProfileLoadError) -> Profile) throws -> Policy {
         let target = try target()
         do {
-            let profile = try Profile.load(path: path)
+            let profile = try load()
             let policy = try PolicyResolver.resolve(profile, for: target, source: path)
             for warning in policy.warnings {
                 FileHandle.standardError.write(Data("seccomp-profile: warning: \(path): \(warning)\n".utf8))

@@ -5,9 +5,11 @@ import Glibc
 /// `seccomp-sandbox --profile P -- CMD ARGS`: runs a command under the filter our
 /// compiler builds from a profile, and names the call whenever the filter stops it.
 ///
-/// Deny outcomes (kill, errno) reach the kernel as user notifications: this
-/// process answers them, applying the profile's action, so it always knows the
-/// syscall, its architecture and arguments. Everything else the kernel decides alone.
+/// Enforce mode loads the profile's own actions into the kernel, as runc would:
+/// the kernel alone kills, fails or allows each call, and this process only reads
+/// the kernel's audit records to say which call it was. Complain mode (which
+/// allows everything by design) keeps a seccomp listener to record what the
+/// profile would have denied.
 @main
 enum SandboxCommand {
     static let usage = """
@@ -18,25 +20,38 @@ enum SandboxCommand {
     seccomp JSON file, or a bundled name such as container-default), and says which
     call the filter stopped:  [myapp] Killed: syscall ptrace blocked by seccomp filter
 
-      --profile P       profile file, or a bundled profile name (see profiles/)
-      --mode enforce    the profile as written (default)
+      --profile P       a profile file (a path: ./p.json), or a bundled name (container-default)
+      --mode enforce    the profile as written, enforced by the kernel (default)
       --mode complain   allow everything the profile would deny, and list it with counts
       --update FILE     with complain mode: write the profile plus the calls it lacked
       --verbose         also report calls failed with an errno ([myapp] Denied: syscall mount (EPERM))
       --print-filter    print the compiled filter (disassembly) and exit
-      --dry-run         check and compile the profile, run nothing
+      --dry-run         check and compile the profile, and that COMMAND could start; run nothing
 
     Examples:
-      seccomp-sandbox --profile myapp.seccomp.json -- /usr/bin/myapp --serve
+      seccomp-sandbox --profile ./myapp.seccomp.json -- /usr/bin/myapp --serve
       seccomp-sandbox --profile container-default -- sh -c 'id; uname -a'
-      seccomp-sandbox --profile myapp.seccomp.json --mode complain --update myapp.seccomp.json -- myapp
+      seccomp-sandbox --profile ./myapp.seccomp.json --mode complain --update myapp.seccomp.json -- myapp
+
+    Who decides: in enforce mode the kernel applies every action (KILL, ERRNO, TRAP,
+    LOG, ALLOW) itself; no process of ours answers for a call, and the command's
+    children stay confined after the sandbox exits. Naming the call comes from the
+    kernel's audit records, which root can read; otherwise a kill is reported as
+    "Killed by seccomp filter (SIGSYS)" with how to name it (root, or --mode complain).
+    SCMP_ACT_NOTIFY needs the profile's listenerPath: the listener goes to the agent
+    there, as runc sends it.
 
     Ctrl-C stops COMMAND, not the sandbox, which still prints its report and writes
-    --update; a signal sent to the sandbox alone is passed on to COMMAND.
+    --update; a signal sent to the sandbox alone is passed on to COMMAND, and a
+    second SIGTERM kills COMMAND.
+
+    Environment: SECCOMP_FORGE_CACHE (filter cache directory; default
+    $XDG_CACHE_HOME/seccomp-forge or ~/.cache/seccomp-forge), SECCOMP_FORGE_NO_CACHE,
+    SECCOMP_FORGE_PROFILES (more bundled profiles), SECCOMP_FORGE_PROFILE_TOOL.
 
     Exit status: the command's own; 128+N when a signal N ended it (159: SIGSYS, a
-    seccomp kill); 125 sandbox error (bad profile, filter refused); 126 command not
-    executable; 127 command not found.
+    seccomp kill); 125 sandbox error (bad profile, filter refused, command could not
+    start under the profile); 126 command not executable; 127 command not found.
     """
 
     static func main() {

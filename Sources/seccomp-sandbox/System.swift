@@ -1,3 +1,4 @@
+import CSandbox
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,6 +33,11 @@ enum System {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return readAll(fd)
+    }
+
+    /// Everything left to read from `fd`, or nil on an error.
+    static func readAll(_ fd: Int32) -> [UInt8]? {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -59,39 +65,44 @@ enum System {
         return directory(of: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
-    static func makeDirectories(_ path: String) {
-        var current = ""
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) {
+        var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
-            mkdir(current, 0o755)
+            mkdir(current, mode)
         }
     }
 
     static func errorText(_ code: Int32) -> String { String(cString: strerror(code)) }
 
-    /// Runs a program to completion with our stdin/stdout/stderr; returns its exit status (-1 if it could not start).
-    static func run(_ arguments: [String]) -> Int32 {
+    /// Runs a program to completion with our stderr, and our stdin/stdout unless
+    /// `stdin`/`stdout` name other fds; returns its exit status (-1 if it could not start).
+    static func run(_ arguments: [String], stdin: Int32 = -1, stdout: Int32 = -1) -> Int32 {
         var pid: pid_t = 0
         var argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        guard posix_spawn(&pid, arguments[0], nil, nil, &argv, environ) == 0 else { return -1 }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if stdin >= 0 { posix_spawn_file_actions_adddup2(&actions, stdin, 0) }
+        if stdout >= 0 { posix_spawn_file_actions_adddup2(&actions, stdout, 1) }
+        guard posix_spawn(&pid, arguments[0], &actions, nil, &argv, environ) == 0 else { return -1 }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
-}
 
-/// 64-bit FNV-1a: a cache key, not a security boundary (the entry is only ever
-/// a filter this tool compiled).
-struct FNV1a {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add(_ bytes: [UInt8]) {
-        for byte in bytes {
-            value ^= UInt64(byte)
-            value &*= 0x0000_0100_0000_01b3
+    /// An in-memory file holding `bytes`, positioned at its start (-1 with errno set on failure).
+    static func memoryFile(_ bytes: [UInt8]) -> Int32 {
+        let fd = sf_memfd("seccomp-forge")
+        guard fd >= 0 else { errno = -fd; return -1 }
+        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
+            let e = errno
+            close(fd)
+            errno = e
+            return -1
         }
-        value ^= 0xff  // separates consecutive fields
-        value &*= 0x0000_0100_0000_01b3
+        lseek(fd, 0, SEEK_SET)
+        return fd
     }
 }

@@ -33,9 +33,9 @@ final class SeccompSandboxCLITests: XCTestCase {
     }
 
     func run(_ arguments: [String]) throws -> ToolProcess.Result {
-        // Compiled filters are cached per test, not in the user's cache.
+        // Compiled filters are cached per test, not in the user's cache; the command runs in scratch.
         try ToolProcess.run(ToolProcess.binary("seccomp-sandbox"), arguments, in: scratch,
-                            environment: ["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path])
+                            environment: ["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path], directory: scratch)
     }
 
     var python: String { FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") ? "/usr/bin/python3" : "python3" }
@@ -96,10 +96,13 @@ final class SeccompSandboxCLITests: XCTestCase {
         let noExec = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve","execveat"],"action":"SCMP_ACT_ERRNO"}]}"#)
         let a = try run(["--profile", noExec, "--", "/bin/true"])
         XCTAssertEqual(a.status, 125)
-        XCTAssertEqual(a.stderr, "seccomp-sandbox: \(noExec): profile does not allow execve: the command could never start\n")
+        XCTAssertEqual(a.stderr, "seccomp-sandbox: \(noExec): /bin/true could never start: the filter answers its execve (and execveat) with ERRNO(EPERM)\n")
         let b = try run(["--profile", scratch.appendingPathComponent("absent.json").path, "--", "/bin/true"])
         XCTAssertEqual(b.status, 125)
-        XCTAssertTrue(b.stderr.hasSuffix("absent.json: no such profile file, and no bundled profile of that name\n"), b.stderr)
+        XCTAssertTrue(b.stderr.hasSuffix("absent.json: no such profile file\n"), b.stderr)
+        let bundled = try run(["--profile", "no-such-bundled-profile", "--", "/bin/true"])
+        XCTAssertEqual(bundled.status, 125)
+        XCTAssertEqual(bundled.stderr, "seccomp-sandbox: no-such-bundled-profile: no bundled profile of that name\n")
         let malformed = try profile("{\"defaultAction\": ", named: "bad.json")
         let c = try run(["--profile", malformed, "--", "/bin/true"])
         XCTAssertEqual(c.status, 125)
@@ -215,7 +218,7 @@ final class SeccompSandboxCLITests: XCTestCase {
         XCTAssertEqual(finish(process, within: 10), 128 + SIGTERM)
     }
 
-    /// The command never runs on without the supervisor that applies its profile's outcomes.
+    /// The command does not run on without the sandbox that started it (as under a shell's job control).
     func testCommandDiesWithItsSupervisor() throws {
         let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
         let (process, stdout, _) = try startInOwnGroup(["--profile", allowAll], script: "echo $$; echo ready; exec sleep 60")
@@ -228,6 +231,111 @@ final class SeccompSandboxCLITests: XCTestCase {
         if alive { kill(command, SIGKILL) }
         process.waitUntilExit()
         XCTAssertFalse(alive, "the command outlived its supervisor")
+    }
+
+    /// A bundled name never picks up a file in the current directory; a path does.
+    func testBundledNameIsNeverAFileHere() throws {
+        _ = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#, named: "container-default.json")
+        _ = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#, named: "container-default")
+        let bundled = try run(["--profile", "container-default", "--", Self.helpers + "/syscall-probe", "reboot"])
+        XCTAssertEqual(bundled.stdout, "reboot ret=-1 errno=1\n", "the bundled profile denies reboot (EPERM)")
+        let local = try run(["--profile", "./container-default.json", "--", Self.helpers + "/syscall-probe", "reboot"])
+        XCTAssertEqual(local.stdout, "reboot ret=-1 errno=22\n", "the local allow-all file lets it reach the kernel, which refuses the bad magic")
+        let missing = try run(["--profile", "mine.json", "--", "/bin/true"])
+        _ = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#, named: "mine.json")
+        let hint = try run(["--profile", "mine.json", "--", "/bin/true"])
+        XCTAssertEqual(missing.stderr, "seccomp-sandbox: mine.json: no bundled profile of that name\n")
+        XCTAssertEqual(hint.stderr, "seccomp-sandbox: mine.json: no bundled profile of that name; for the file here, say ./mine.json\n")
+    }
+
+    /// A profile that cannot start the command is refused before launch (and by
+    /// --dry-run), never hangs; one that allows only execveat starts through it.
+    func testProfilesThatCannotLaunchAreRefusedAndExecveatIsUsed() throws {
+        let conditional = try profile(#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["execve"],"action":"SCMP_ACT_ALLOW","args":[{"index":1,"value":1,"op":"SCMP_CMP_EQ"}]},{"names":\#(Self.probeStartup),"action":"SCMP_ACT_ALLOW"}]}"#.replacingOccurrences(of: "\"execve\",", with: ""), named: "cond.json")
+        let x86Only = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86"]}"#, named: "x86.json")
+        for p in [conditional, x86Only] {
+            for extra in [[], ["--dry-run"]] {
+                let started = Date()
+                let result = try run(["--profile", p] + extra + ["--", "/bin/true"])
+                XCTAssertEqual(result.status, 125, "\(p) \(extra): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains("/bin/true could never start: the filter answers its execve (and execveat) with"), result.stderr)
+                XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+            }
+        }
+        let onlyExecveat = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["execve"],"action":"SCMP_ACT_ERRNO"}]}"#, named: "at.json")
+        let result = try run(["--profile", onlyExecveat, "--", Self.helpers + "/syscall-probe", "getpid"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("getpid ret="), result.stdout)
+    }
+
+    /// TRAP is named as TRAP (with --verbose, the kernel logs it), not as an architecture problem.
+    func testTrapIsReportedAsTrap() throws {
+        let p = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getppid"],"action":"SCMP_ACT_TRAP"}]}"#)
+        let result = try run(["--profile", p, "--verbose", "--", Self.helpers + "/syscall-probe", "getppid"])
+        XCTAssertEqual(result.status, 159)
+        XCTAssertTrue(result.stderr.contains("[syscall-probe] Killed: syscall getppid trapped by seccomp filter (SIGSYS not handled)"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("architecture"), result.stderr)
+    }
+
+    /// The command's limits are its own: the core-file limit reaches it unchanged.
+    func testCommandKeepsItsResourceLimits() throws {
+        let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
+        let result = try ToolProcess.run("/bin/sh", ["-c", "ulimit -c 4096 && exec \"$0\" --profile \"$1\" -- /bin/sh -c 'ulimit -c'",
+                                                     ToolProcess.binary("seccomp-sandbox"), allowAll], in: scratch,
+                                         environment: ["SECCOMP_FORGE_CACHE": scratch.appendingPathComponent("cache").path])
+        XCTAssertEqual(result.stdout, "4096\n", result.stderr)
+    }
+
+    /// No usable cache (HOME missing, or another user's) still runs, compiling in memory,
+    /// and never writes into another user's home.
+    func testWithoutAHomeOfItsOwnItRunsWithoutACache() throws {
+        let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
+        let sandbox = ToolProcess.binary("seccomp-sandbox")
+        let noHome = try ToolProcess.run("/usr/bin/env", ["-u", "SECCOMP_FORGE_CACHE", "-u", "XDG_CACHE_HOME", "HOME=/nonexistent/home",
+                                                          sandbox, "--profile", allowAll, "--", "/bin/true"], in: scratch)
+        XCTAssertEqual(noHome.status, 0, noHome.stderr)
+        let home = scratch.appendingPathComponent("someone")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        chown(home.path, 65534, 65534)
+        let foreign = try ToolProcess.run("/usr/bin/env", ["-u", "SECCOMP_FORGE_CACHE", "-u", "XDG_CACHE_HOME", "HOME=\(home.path)",
+                                                           sandbox, "--profile", allowAll, "--", "/bin/true"], in: scratch)
+        XCTAssertEqual(foreign.status, 0, foreign.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: home.path), [], "wrote into another user's HOME")
+    }
+
+    /// An --update path that cannot be written is found before the command runs.
+    func testUnwritableUpdatePathIsRefusedBeforeTheCommandRuns() throws {
+        let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
+        let marker = scratch.appendingPathComponent("ran")
+        let result = try run(["--profile", allowAll, "--mode", "complain", "--update", "/proc/no-such-dir/p.json", "--",
+                              "/bin/sh", "-c", "touch \(marker.path)"])
+        XCTAssertEqual(result.status, 125)
+        XCTAssertTrue(result.stderr.hasPrefix("seccomp-sandbox: --update /proc/no-such-dir/p.json: cannot write in /proc/no-such-dir"), result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path), "the command ran")
+    }
+
+    /// The sandbox always yields: a second SIGTERM ends a command that ignores the first.
+    func testSecondTerminateEndsACommandThatIgnoresIt() throws {
+        let allowAll = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#)
+        let (process, _, _) = try startInOwnGroup(["--profile", allowAll], script: "trap '' TERM; echo ready; exec sleep 60")
+        XCTAssertEqual(kill(process.processIdentifier, SIGTERM), 0)
+        usleep(200_000)
+        XCTAssertTrue(process.isRunning, "the first SIGTERM goes to the command, which ignores it")
+        XCTAssertEqual(kill(process.processIdentifier, SIGTERM), 0)
+        XCTAssertEqual(finish(process, within: 10), 128 + SIGKILL)
+    }
+
+    /// Without the right to read the kernel's records the kill is still reported, with how to get the name.
+    func testNonRootIsToldHowToNameTheCall() throws {
+        guard geteuid() == 0 else { throw XCTSkip("runs the sandbox as nobody: needs root") }
+        chmod(scratch.path, 0o755)
+        let p = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_KILL_PROCESS"}]}"#)
+        chmod(p, 0o644)
+        let result = try ToolProcess.run("/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", ToolProcess.binary("seccomp-sandbox"),
+                                                              "--profile", p, "--", Self.helpers + "/syscall-probe", "ptrace"], in: scratch)
+        XCTAssertEqual(result.status, 159)
+        XCTAssertTrue(result.stderr.hasPrefix("[syscall-probe] Killed by seccomp filter (SIGSYS): "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("run as root, or with --mode complain, to name it"), result.stderr)
     }
 
     func testPrintFilterAndDryRun() throws {
