@@ -120,7 +120,7 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	@python3 tools/bench/observer-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o \
 	  --markdown docs/benchmarks-observer.md
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
-	  docs/benchmarks-launch.md
+	  docs/benchmarks-launch.md $(HELPERS)/call-n-times
 	@sh tools/bench/combine.sh
 
 $(BPF)/empty.bpf.o: bpf/empty.bpf.c $(BPF)/vmlinux.h

@@ -93,6 +93,18 @@ final class SandboxAttackTests: XCTestCase {
         XCTAssertEqual(text, "mkdir ret=-1 errno=1\n", "the background process got another answer, or survived ptrace")
     }
 
+    /// Complain mode waits for every process holding the filter and records the calls
+    /// of a background process that outlived the command's main process.
+    func testComplainModeRecordsBackgroundProcesses() throws {
+        let p = try profile(denyList)
+        let out = scratch.appendingPathComponent("background.txt")
+        let result = try run(["--profile", p, "--mode", "complain", "--", Self.helpers + "/hostile", "background", out.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try String(contentsOf: out, encoding: .utf8), "mkdir ret=-1 errno=2\nsurvived\n", "complain mode let both calls run")
+        XCTAssertTrue(result.stderr.contains("  mkdir SCMP_ARCH_X86_64 1\n"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("  ptrace SCMP_ARCH_X86_64 1\n"), result.stderr)
+    }
+
     /// An entry planted under the right key is loaded only from a directory (and file)
     /// of the effective user's that nobody else can write. The positive control plants
     /// the same entry in such a directory and sees it used.
