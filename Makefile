@@ -12,7 +12,7 @@ DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-de
 BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf
 CLANG      ?= clang
-DOCKER_DEFAULT ?= $(firstword $(wildcard ../shared/corpus/docker/default.json) profiles/docker-default.json)
+DOCKER_DEFAULT ?= corpus/docker/default.json
 
 .PHONY: all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean
 

@@ -6,7 +6,7 @@ import Yams
 /// security-profiles-operator's schema requires and means the same filter; the
 /// systemd lines use systemd's vocabulary.
 final class ConvertTests: XCTestCase {
-    static let dockerDefault = ToolProcess.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/docker/default.json").path
+    static let dockerDefault = ToolProcess.packageRoot.appendingPathComponent("corpus/docker/default.json").path
     /// The operator's enum of architectures (SeccompProfile v1beta1 spec.architectures).
     static let operatorArchitectures: Set<String> = [
         "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",

@@ -4,7 +4,7 @@ import XCTest
 /// The `seccomp-profile` binary as a user runs it: output, one-line errors, exit status.
 final class SeccompProfileCLITests: XCTestCase {
     static let packageRoot = ToolProcess.packageRoot
-    static let dockerDefault = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/docker/default.json").path
+    static let dockerDefault = packageRoot.appendingPathComponent("corpus/docker/default.json").path
     var scratch: URL!
 
     override func setUpWithError() throws {
@@ -68,7 +68,7 @@ final class SeccompProfileCLITests: XCTestCase {
     func testErrnoAbove4095IsRejected() throws {
         let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": 4096"#))
         try assertBadInput(["validate", p], "syscalls[1].errnoRet: 4096 is above 4095")
-        let fixture = Self.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/docker/fixture-example.json").path
+        let fixture = Self.packageRoot.appendingPathComponent("corpus/docker/fixture-example.json").path
         try assertBadInput(["validate", fixture], "syscalls[3].errnoRet: 12345 is above 4095")
     }
 

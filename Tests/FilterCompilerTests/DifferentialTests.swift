@@ -16,7 +16,7 @@ final class DifferentialTests: XCTestCase {
         let oracle = try Oracle.locate()
         let unknown = try oracle.unjudgeable(on: Self.architectures).differ
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus/docker/default.json")
+            .deletingLastPathComponent().appendingPathComponent("corpus/docker/default.json")
         let profile = try Profile.decode(try Data(contentsOf: url), source: url.path)
         let target = ResolutionTarget(architectures: Self.architectures, native: .x86_64,
                                       kernel: KernelVersion(major: 6, minor: 18))

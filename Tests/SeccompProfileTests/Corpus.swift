@@ -2,14 +2,13 @@ import Foundation
 import SeccompProfile
 import XCTest
 
-/// The shared corpus of real profiles, next to the package: …/Tests/SeccompProfileTests/Corpus.swift
-/// → package root → ../shared/corpus/docker.
+/// The vendored corpus of real profiles (corpus/, with its sources in corpus/README.md):
+/// …/Tests/SeccompProfileTests/Corpus.swift → package root → corpus/docker.
 enum Corpus {
     static var directory: URL {
         URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-            .appendingPathComponent("shared/corpus/docker")
+            .appendingPathComponent("corpus/docker")
     }
 
     static let files = [
@@ -18,8 +17,10 @@ enum Corpus {
 
     static func path(_ name: String) throws -> String {
         let path = directory.appendingPathComponent(name).path
+        // Vendored with the project: a missing file is a broken checkout, never a skip.
         guard FileManager.default.fileExists(atPath: path) else {
-            throw XCTSkip("corpus file \(name) not found at \(path)")
+            struct Missing: Error, CustomStringConvertible { let description: String }
+            throw Missing(description: "corpus file \(name) is missing at \(path)")
         }
         return path
     }
