@@ -32,7 +32,7 @@ struct CodeEmitter {
     private mutating func place(_ node: DecisionNode) -> Int {
         if let entry = placed[node] { return entry }
         let entry: Int
-        switch node {
+        switch node.kind {
         case .ret(let action):
             entry = append(.returns(action.returnValue))
         case .load(let offset, let child):
@@ -60,7 +60,7 @@ struct CodeEmitter {
     private mutating func reach(_ target: Int, node: DecisionNode) -> Int {
         guard next - target - 1 > 255 else { return target }
         let copy: Int
-        if case .ret(let action) = node {
+        if case .ret(let action) = node.kind {
             copy = append(.returns(action.returnValue))
         } else {
             copy = append(.jumpAlways(UInt32(next - target - 1)))
@@ -72,7 +72,7 @@ struct CodeEmitter {
     /// Makes the instruction about to be appended fall through into `target`.
     private mutating func fallThrough(to target: Int, node: DecisionNode) {
         guard target != next - 1 else { return }
-        if case .ret(let action) = node {
+        if case .ret(let action) = node.kind {
             placed[node] = append(.returns(action.returnValue))
         } else {
             _ = append(.jumpAlways(UInt32(next - target - 1)))

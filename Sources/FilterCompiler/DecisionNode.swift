@@ -1,23 +1,68 @@
 import CBPF
+import Synchronization
 
-/// A filter as a decision tree, before layout: what to load, what to compare,
-/// what to return. The emitter turns it into a cBPF program, sharing equal
-/// subtrees and returns.
-public indirect enum DecisionNode: Hashable, Sendable {
-    case ret(SeccompAction)
-    /// `A = seccomp_data[offset]`, then continue.
-    case load(UInt32, DecisionNode)
-    /// `A &= mask`, then continue.
-    case and(UInt32, DecisionNode)
-    /// `if (A op k) ifTrue else ifFalse`, with op one of `BPF.jeq`, `BPF.jgt`, `BPF.jge`, `BPF.jset`.
-    case branch(op: UInt16, k: UInt32, ifTrue: DecisionNode, ifFalse: DecisionNode)
+/// A filter as a decision graph, before layout: what to load, what to compare,
+/// what to return. Nodes are hash-consed: building one that equals an existing
+/// node returns that node, so equality and hashing are identity (O(1)), and a
+/// graph whose branches share continuations (a rule's failed condition falls to
+/// the next rule) stays as small as the rules — never a tree that doubles with
+/// each rule. The emitter lays each node out once.
+public final class DecisionNode: Hashable, @unchecked Sendable, CustomStringConvertible {
+    public enum Kind: Hashable, Sendable {
+        case ret(SeccompAction)
+        /// `A = seccomp_data[offset]`, then continue.
+        case load(UInt32, DecisionNode)
+        /// `A &= mask`, then continue.
+        case and(UInt32, DecisionNode)
+        /// `if (A op k) ifTrue else ifFalse`, with op one of `BPF.jeq`, `BPF.jgt`, `BPF.jge`, `BPF.jset`.
+        case branch(op: UInt16, k: UInt32, ifTrue: DecisionNode, ifFalse: DecisionNode)
+    }
 
+    public let kind: Kind
     /// The most instructions any path through this node executes, its return included.
-    public var worstCasePath: Int {
-        switch self {
-        case .ret: return 1
-        case .load(_, let next), .and(_, let next): return 1 + next.worstCasePath
-        case .branch(_, _, let t, let f): return 1 + max(t.worstCasePath, f.worstCasePath)
+    public let worstCasePath: Int
+
+    private init(_ kind: Kind) {
+        self.kind = kind
+        switch kind {
+        case .ret: worstCasePath = 1
+        case .load(_, let next), .and(_, let next): worstCasePath = 1 + next.worstCasePath
+        case .branch(_, _, let t, let f): worstCasePath = 1 + max(t.worstCasePath, f.worstCasePath)
+        }
+    }
+
+    public static func == (a: DecisionNode, b: DecisionNode) -> Bool { a === b }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+
+    public static func ret(_ action: SeccompAction) -> DecisionNode { intern(.ret(action)) }
+    public static func load(_ offset: UInt32, _ next: DecisionNode) -> DecisionNode { intern(.load(offset, next)) }
+    public static func and(_ mask: UInt32, _ next: DecisionNode) -> DecisionNode { intern(.and(mask, next)) }
+    public static func branch(op: UInt16, k: UInt32, ifTrue: DecisionNode, ifFalse: DecisionNode) -> DecisionNode {
+        intern(.branch(op: op, k: k, ifTrue: ifTrue, ifFalse: ifFalse))
+    }
+
+    private static let table = Mutex<[Kind: DecisionNode]>([:])
+
+    private static func intern(_ kind: Kind) -> DecisionNode {
+        table.withLock { nodes in
+            if let node = nodes[kind] { return node }
+            let node = DecisionNode(kind)
+            nodes[kind] = node
+            return node
+        }
+    }
+
+    /// Forgets the interned nodes (each compile starts afresh; nodes still held stay valid).
+    static func resetInterning() {
+        table.withLock { $0.removeAll(keepingCapacity: true) }
+    }
+
+    public var description: String {
+        switch kind {
+        case .ret(let a): return "ret \(a)"
+        case .load(let o, _): return "load [\(o)]"
+        case .and(let m, _): return "and \(m)"
+        case .branch(let op, let k, _, _): return "branch \(op) \(k)"
         }
     }
 }

@@ -16,13 +16,18 @@ public struct ArchitecturePlan: Sendable {
     /// Decisions for the numbers that differ from the default.
     public var decisions: [UInt32: SyscallDecision]
     public var defaultAction: SeccompAction
-    public var beyondTableAction: SeccompAction
+    /// runc's ENOSYS stub: numbers above this one get ENOSYS (see `Policy.enosysAbove`).
+    public var enosysAbove: UInt32?
 
-    /// The decision for one number (defaults and the above-the-table rule included).
+    /// The decision for one number (the stub and the default included).
     public func decision(for number: UInt32) -> SyscallDecision {
+        if let limit = enosysAbove, number > limit { return .action(.errno(38)) }
         if let d = decisions[number] { return d }
-        return number > table.highestNumber ? .action(beyondTableAction) : .action(defaultAction)
+        return .action(defaultAction)
     }
+
+    /// What numbers above the table get.
+    public var beyondTableAction: SeccompAction { enosysAbove == nil ? defaultAction : .errno(38) }
 
     /// Maximal runs of numbers with one decision, from the ABI's first number to
     /// `upperBound`; each weighted by how many numbers it covers times `weightScale`.
@@ -91,6 +96,7 @@ public enum FilterCompiler {
     /// `frequencies`: observed calls per syscall name, to shorten the common paths.
     public static func compile(_ policy: Policy, frequencies: [String: Double]? = nil) throws(CompileError) -> CompiledFilter {
         guard !policy.architectures.isEmpty else { throw CompileError.noArchitectures }
+        DecisionNode.resetInterning()
         let plans = policy.architectures.map { plan(for: $0, policy: policy) }
         let root = decisionTree(plans, frequencies: frequencies)
         let instructions = CodeEmitter.emit(root)
@@ -102,7 +108,7 @@ public enum FilterCompiler {
     public static func plan(for architecture: Architecture, policy: Policy) -> ArchitecturePlan {
         let table = SyscallTable.forArchitecture(architecture)
         var byNumber: [UInt32: [PolicyRule]] = [:]
-        for rule in policy.rules {
+        for rule in policy.rules(on: architecture) {
             guard let number = table.number(of: rule.syscall) else { continue }
             byNumber[number, default: []].append(rule)
         }
@@ -122,7 +128,7 @@ public enum FilterCompiler {
             decisions[number] = .arguments(block)
         }
         return ArchitecturePlan(architecture: architecture, table: table, decisions: decisions,
-                                defaultAction: policy.defaultAction, beyondTableAction: policy.beyondTableAction)
+                                defaultAction: policy.defaultAction, enosysAbove: policy.enosysAbove(on: architecture))
     }
 
     static func decisionTree(_ plans: [ArchitecturePlan], frequencies: [String: Double]?) -> DecisionNode {

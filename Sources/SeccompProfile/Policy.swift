@@ -76,12 +76,15 @@ public struct PolicyRule: Hashable, Sendable {
     public var action: SeccompAction
     public var conditions: [ArgumentComparison]
     public var entry: Int
+    /// For a rule on i386's socketcall/ipc derived from a rule on a call they multiplex: that call.
+    public var via: String?
 
-    public init(syscall: String, action: SeccompAction, conditions: [ArgumentComparison] = [], entry: Int) {
+    public init(syscall: String, action: SeccompAction, conditions: [ArgumentComparison] = [], entry: Int, via: String? = nil) {
         self.syscall = syscall
         self.action = action
         self.conditions = conditions
         self.entry = entry
+        self.via = via
     }
 
     /// The conditions as a filter for `architecture` tests them: cut to the low half
@@ -102,6 +105,42 @@ public struct PolicyRule: Hashable, Sendable {
     }
 }
 
+/// i386's multiplexers: `socketcall(call, args)` and `ipc(call, ...)` reach the socket
+/// and System V IPC calls too (glibc on i386 uses socketcall for sockets). A rule on
+/// one of those calls also applies, as libseccomp applies it (so runc, Docker, Podman),
+/// to the multiplexer with `args[0] == call`: the rule's own condition on args[0] is
+/// replaced, its conditions on other arguments are kept as they are.
+public enum Multiplexer {
+    /// The call numbers (`SYS_SOCKET`... from linux/net.h; `SEMOP`... from linux/ipc.h).
+    public static let socketCalls: [String: UInt64] = [
+        "socket": 1, "bind": 2, "connect": 3, "listen": 4, "accept": 5, "getsockname": 6, "getpeername": 7,
+        "socketpair": 8, "send": 9, "recv": 10, "sendto": 11, "recvfrom": 12, "shutdown": 13, "setsockopt": 14,
+        "getsockopt": 15, "sendmsg": 16, "recvmsg": 17, "accept4": 18, "recvmmsg": 19, "sendmmsg": 20,
+    ]
+    public static let ipcCalls: [String: UInt64] = [
+        "semop": 1, "semget": 2, "semctl": 3, "semtimedop": 4, "msgsnd": 11, "msgrcv": 12, "msgget": 13,
+        "msgctl": 14, "shmat": 21, "shmdt": 22, "shmget": 23, "shmctl": 24,
+    ]
+
+    /// Architectures whose filters route these calls through the multiplexers (of those seccomp-forge emits).
+    public static func applies(to architecture: Architecture) -> Bool { architecture == .x86 }
+
+    /// The multiplexer rule a rule implies on `architecture`, if any.
+    public static func derived(from rule: PolicyRule, on architecture: Architecture) -> PolicyRule? {
+        guard applies(to: architecture) else { return nil }
+        let target: (String, UInt64)
+        if let call = socketCalls[rule.syscall] {
+            target = ("socketcall", call)
+        } else if let call = ipcCalls[rule.syscall] {
+            target = ("ipc", call)
+        } else {
+            return nil
+        }
+        let conditions = [ArgumentComparison(index: 0, op: .equal, value: target.1)] + rule.conditions.filter { $0.index != 0 }
+        return PolicyRule(syscall: target.0, action: rule.action, conditions: conditions, entry: rule.entry, via: rule.syscall)
+    }
+}
+
 /// A profile resolved for a target: the architectures the filter covers and
 /// the concrete rules, with capabilities, kernel version and architecture
 /// conditions already applied. The compiler's only input.
@@ -114,21 +153,54 @@ public struct Policy: Sendable {
     /// Where SCMP_ACT_NOTIFY's listener goes (the profile's listenerPath), and what the agent is told with it.
     public var listenerPath: String?
     public var listenerMetadata: String?
+    /// Every known name in the entries that apply (whatever their action): what runc's ENOSYS stub counts.
+    public var namedSyscalls: Set<String>
 
     public init(defaultAction: SeccompAction, architectures: [Architecture], rules: [PolicyRule], warnings: [String] = [],
-                listenerPath: String? = nil, listenerMetadata: String? = nil) {
+                listenerPath: String? = nil, listenerMetadata: String? = nil, namedSyscalls: Set<String>? = nil) {
         self.defaultAction = defaultAction
         self.architectures = architectures
         self.rules = rules
         self.warnings = warnings
+        self.namedSyscalls = namedSyscalls ?? Set(rules.map(\.syscall))
         self.listenerPath = listenerPath
         self.listenerMetadata = listenerMetadata
     }
 
-    /// Numbers above an architecture's highest known syscall get ENOSYS when the
-    /// default denies, so a newer libc sees "not implemented" and falls back.
-    public var beyondTableAction: SeccompAction {
-        defaultAction.isDeny ? .errno(38) : defaultAction
+    /// The rules as they apply on one architecture: the profile's, in order, each
+    /// followed by the multiplexer rule it implies there (i386: socketcall, ipc).
+    public func rules(on architecture: Architecture) -> [PolicyRule] {
+        guard Multiplexer.applies(to: architecture) else { return rules }
+        return rules.flatMap { rule in [rule] + (Multiplexer.derived(from: rule, on: architecture).map { [$0] } ?? []) }
+    }
+
+    /// runc's ENOSYS stub (libcontainer/seccomp/patchbpf): unless the default action
+    /// is ALLOW, LOG or TRACE, or already ERRNO(ENOSYS), every number above the
+    /// highest one the profile names for an architecture gets ENOSYS, ahead of any
+    /// rule — so a libc newer than the profile sees "not implemented" and falls back
+    /// (clone3 → clone). "Named" means any name in an entry that applies, whatever its
+    /// action; names the table does not know are ignored; on i386 the calls libseccomp
+    /// multiplexes (socket, semop...) do not count, as libseccomp resolves them to
+    /// pseudo-numbers there. nil: no stub on this architecture.
+    public func enosysAbove(on architecture: Architecture) -> UInt32? {
+        switch defaultAction {
+        case .allow, .log, .trace, .errno(38): return nil
+        default: break
+        }
+        let table = SyscallTable.forArchitecture(architecture)
+        var largest: UInt32?
+        for name in namedSyscalls {
+            if Multiplexer.applies(to: architecture), Multiplexer.socketCalls[name] != nil || Multiplexer.ipcCalls[name] != nil { continue }
+            guard let number = table.number(of: name) else { continue }
+            largest = max(largest ?? 0, number)
+        }
+        guard let largest, largest > architecture.numberBase else { return nil }
+        return largest
+    }
+
+    /// What numbers above the architecture's table get: ENOSYS under the stub, else the default.
+    public func beyondTableAction(on architecture: Architecture) -> SeccompAction {
+        enosysAbove(on: architecture) == nil ? defaultAction : .errno(38)
     }
 
     /// The decision for one syscall, by the rules' meaning alone (no filter involved):
@@ -136,7 +208,10 @@ public struct Policy: Sendable {
     /// conditional rules that match, the most restrictive action; otherwise the default.
     /// `architecture` decides how wide arguments are (see `Architecture.comparesLowHalfOnly`).
     public func decide(syscall: String, args: [UInt64], on architecture: Architecture = .x86_64) -> (action: SeccompAction, rule: PolicyRule?) {
-        let candidates = rules.filter { $0.syscall == syscall }
+        if let limit = enosysAbove(on: architecture), let number = SyscallTable.forArchitecture(architecture).number(of: syscall), number > limit {
+            return (.errno(38), nil)
+        }
+        let candidates = rules(on: architecture).filter { $0.syscall == syscall }
         if let unconditional = candidates.first(where: { $0.effectiveConditions(on: architecture).isEmpty }) {
             return (unconditional.action, unconditional)
         }

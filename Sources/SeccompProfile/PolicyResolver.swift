@@ -34,6 +34,7 @@ public enum PolicyResolver {
 
         let architectures = resolveArchitectures(profile, target: target, warnings: &warnings)
         var rules: [PolicyRule] = []
+        var named: Set<String> = []
         for (i, entry) in (profile.syscalls ?? []).enumerated() {
             guard applies(entry, to: target) else { continue }
             let action = ProfileValidator.action(entry.action, errno: entry.errnoRet)!
@@ -55,6 +56,7 @@ public enum PolicyResolver {
                     }
                     continue
                 }
+                named.insert(name)
                 // A rule that does what the default does changes nothing (libseccomp refuses it).
                 guard action != defaultAction else { continue }
                 for set in conditionSets {
@@ -67,7 +69,8 @@ public enum PolicyResolver {
             throw ProfileLoadError(source: source, problems: [ProfileError("architectures", "no architecture left that seccomp-forge can compile for")])
         }
         return Policy(defaultAction: defaultAction, architectures: architectures, rules: rules, warnings: warnings,
-                      listenerPath: profile.listenerPath.flatMap { $0.isEmpty ? nil : $0 }, listenerMetadata: profile.listenerMetadata)
+                      listenerPath: profile.listenerPath.flatMap { $0.isEmpty ? nil : $0 }, listenerMetadata: profile.listenerMetadata,
+                      namedSyscalls: named)
     }
 
     static func resolveArchitectures(_ profile: Profile, target: ResolutionTarget, warnings: inout [String]) -> [Architecture] {

@@ -29,16 +29,31 @@ final class CompilerBehaviourTests: XCTestCase {
         let with = try FilterCompiler.compile(Policy(defaultAction: .errno(1), architectures: [.x86_64, .x32], rules: [rule("getpid", .allow)])).program
         XCTAssertEqual(try run(with, .x32, getpid32).action, .allow)
         XCTAssertEqual(try run(with, .x86_64, 39).action, .allow)
-        XCTAssertEqual(try run(with, .x32, SyscallTable.forArchitecture(.x32).number(of: "getuid")!).action, .errno(1))
+        XCTAssertEqual(try run(with, .x32, SyscallTable.forArchitecture(.x32).number(of: "read")!).action, .errno(1))
+        // Above the highest x32 number the profile names: runc's ENOSYS stub.
+        XCTAssertEqual(try run(with, .x32, SyscallTable.forArchitecture(.x32).number(of: "getuid")!).action, .errno(38))
     }
 
-    func testNumbersBeyondTheTableGetENOSYSOnlyWhenTheDefaultDenies() throws {
+    /// runc's stub: with a denying default, every number above the highest one the
+    /// profile names gets ENOSYS, rules or not; no stub for a permissive default, for
+    /// ERRNO(ENOSYS) as the default, or for a profile that names nothing.
+    func testNumbersAboveTheHighestNamedCallGetENOSYSOnlyWhenTheDefaultDenies() throws {
         let table = SyscallTable.forArchitecture(.x86_64)
-        let denying = try FilterCompiler.compile(Policy(defaultAction: .killProcess, architectures: [.x86_64], rules: [])).program
+        let clone = table.number(of: "clone")!, clone3 = table.number(of: "clone3")!
+        let named = [rule("clone", .allow), rule("read", .errno(1))]
+        let denying = try FilterCompiler.compile(Policy(defaultAction: .killProcess, architectures: [.x86_64], rules: named)).program
+        XCTAssertEqual(try run(denying, .x86_64, clone).action, .allow)
+        XCTAssertEqual(try run(denying, .x86_64, clone + 1).action, .errno(38))
+        XCTAssertEqual(try run(denying, .x86_64, clone3).action, .errno(38))
         XCTAssertEqual(try run(denying, .x86_64, table.highestNumber + 1).action, .errno(38))
         XCTAssertEqual(try run(denying, .x86_64, 0x3fff_ffff).action, .errno(38))
-        XCTAssertEqual(try run(denying, .x86_64, table.highestNumber).action, .killProcess)
-        let logging = try FilterCompiler.compile(Policy(defaultAction: .log, architectures: [.x86_64], rules: [])).program
+        XCTAssertEqual(try run(denying, .x86_64, clone - 1).action, .killProcess)
+        let nothingNamed = try FilterCompiler.compile(Policy(defaultAction: .killProcess, architectures: [.x86_64], rules: [])).program
+        XCTAssertEqual(try run(nothingNamed, .x86_64, table.highestNumber + 1).action, .killProcess)
+        let enosys = try FilterCompiler.compile(Policy(defaultAction: .errno(38), architectures: [.x86_64], rules: named)).program
+        XCTAssertEqual(try run(enosys, .x86_64, clone3).action, .errno(38))
+        let logging = try FilterCompiler.compile(Policy(defaultAction: .log, architectures: [.x86_64], rules: named)).program
+        XCTAssertEqual(try run(logging, .x86_64, clone3).action, .log)
         XCTAssertEqual(try run(logging, .x86_64, table.highestNumber + 1).action, .log)
     }
 

@@ -73,10 +73,6 @@ struct Oracle {
                 result[arch, default: []].insert(name)
             }
         }
-        // libseccomp also applies rules for socket and IPC calls to i386's multiplexers
-        // (socketcall(SYS_SOCKET, ...), ipc(SEMOP, ...)); seccomp-forge takes a profile's
-        // names literally, so those two numbers are judged by the rules.
-        if architectures.contains(.x86) { result[.x86, default: []].formUnion(["socketcall", "ipc"]) }
         return (result, absent)
     }
 }

@@ -100,10 +100,19 @@ final class PolicyDecisionTests: XCTestCase {
         XCTAssertEqual(ArgumentComparison(index: 2, op: .notEqual, value: 7).description, "args[2] != 7")
     }
 
-    func testDeniedDefaultGivesEnosysBeyondTheTable() {
-        XCTAssertEqual(Policy(defaultAction: .errno(1), architectures: [.x86_64], rules: []).beyondTableAction, .errno(38))
-        XCTAssertEqual(Policy(defaultAction: .killProcess, architectures: [.x86_64], rules: []).beyondTableAction, .errno(38))
-        XCTAssertEqual(Policy(defaultAction: .log, architectures: [.x86_64], rules: []).beyondTableAction, .log)
+    func testDeniedDefaultGivesEnosysAboveTheHighestNamedCall() {
+        let read = [PolicyRule(syscall: "read", action: .allow, entry: 0)]
+        let open = [PolicyRule(syscall: "open", action: .allow, entry: 0)]
+        XCTAssertEqual(Policy(defaultAction: .errno(1), architectures: [.x86_64], rules: open).beyondTableAction(on: .x86_64), .errno(38))
+        XCTAssertEqual(Policy(defaultAction: .killProcess, architectures: [.x86_64], rules: open).beyondTableAction(on: .x86_64), .errno(38))
+        XCTAssertEqual(Policy(defaultAction: .log, architectures: [.x86_64], rules: open).beyondTableAction(on: .x86_64), .log)
+        XCTAssertEqual(Policy(defaultAction: .trace(1), architectures: [.x86_64], rules: open).beyondTableAction(on: .x86_64), .trace(1))
+        // runc's stub: above the highest named number (read = 0 names nothing above 0: no stub).
+        XCTAssertNil(Policy(defaultAction: .errno(1), architectures: [.x86_64], rules: read).enosysAbove(on: .x86_64))
+        let clone = [PolicyRule(syscall: "clone", action: .allow, entry: 0)]
+        XCTAssertEqual(Policy(defaultAction: .errno(1), architectures: [.x86_64], rules: clone).enosysAbove(on: .x86_64), 56)
+        XCTAssertEqual(Policy(defaultAction: .errno(1), architectures: [.x86_64], rules: clone).decide(syscall: "clone3", args: []).action, .errno(38))
+        XCTAssertNil(Policy(defaultAction: .errno(38), architectures: [.x86_64], rules: clone).enosysAbove(on: .x86_64))
     }
 
     func testDockerDefaultArgumentRules() throws {
