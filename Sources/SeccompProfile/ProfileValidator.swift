@@ -91,8 +91,10 @@ public enum ProfileValidator {
         guard let errno else { return }
         switch action {
         case "SCMP_ACT_ERRNO":
-            if errno > maxErrno {
-                problems.append(ProfileError(errnoPath, "\(errno) is above \(maxErrno), the largest errno a call can return"))
+            // libseccomp (so runc, Docker, Podman) refuses errno values from MAX_ERRNO (4095) up:
+            // runc 1.1 here fails with "error adding seccomp filter rule" for 4095 and 12345.
+            if errno >= maxErrno {
+                problems.append(ProfileError(errnoPath, "\(errno) is not below \(maxErrno): libseccomp, and so runc and Docker, refuse it"))
             }
         case "SCMP_ACT_TRACE":
             if errno > 0xffff {

@@ -89,6 +89,44 @@ final class DifferentialTests: XCTestCase {
         XCTAssertEqual(ours.action, .trace(1))
     }
 
+    /// Every public profile in corpus/real (sources in corpus/real/SOURCES.md), resolved as
+    /// Docker would on an x86_64 host, against libseccomp on every number and boundary argument.
+    static let refusedByRunc = ["08-moby-fixture-example-2021.json": "errnoRet: 12345 is not below 4095"]
+
+    func testRealProfileCorpusMatchesLibseccomp() throws {
+        let oracle = try Oracle.locate()
+        let unknown = try oracle.unjudgeable(on: Self.architectures).differ
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("corpus/real")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 30, "the corpus is vendored: \(directory.path)")
+        var checked = 0, judged = 0, layout = 0, rangeMerge = 0, refused = 0
+        for (n, file) in files.enumerated() {
+            let path = directory.appendingPathComponent(file).path
+            let profile = try Profile.decode(try Data(contentsOf: URL(fileURLWithPath: path)), source: file)
+            let target = ResolutionTarget(architectures: Self.architectures, native: .x86_64, kernel: KernelVersion(major: 6, minor: 18))
+            let policy: Policy
+            do {
+                policy = try PolicyResolver.resolve(profile, for: target, source: file)
+            } catch {
+                // Only what runc refuses too (checked with Debian's runc 1.1 and libseccomp 2.5.4).
+                let refusedByRunc = Self.refusedByRunc[file]
+                XCTAssertNotNil(refusedByRunc, "\(file): \(error)")
+                if let refusedByRunc { XCTAssertTrue("\(error)".contains(refusedByRunc), "\(file): \(error)") }
+                refused += 1
+                continue
+            }
+            let rules = policy.rules.map { ($0.syscall, $0.action, $0.conditions) }
+            let report = try compare(policy: policy, oracleRules: rules, oracle: oracle, unknown: unknown, optimize: n % 2 + 1)
+            XCTAssertEqual(report.mismatches, 0, "\(file):\n\(report.details)")
+            checked += report.checked
+            judged += report.judgedByRules
+            layout += report.libseccompLayout
+            rangeMerge += report.libseccompRangeMerge
+        }
+        print("\(files.count) real profiles (\(refused) refused, as runc refuses them): \(checked) calls checked against libseccomp, \(judged) by the rules alone, 0 mismatches; where only libseccomp departs from the rules: \(layout) calls of its multi-syscall layout defect, \(rangeMerge) of its range-comparison merge defect")
+    }
+
     func testThousandRandomProfilesMatchLibseccomp() throws {
         let oracle = try Oracle.locate()
         let (unknown, absent) = try oracle.unjudgeable(on: Self.architectures)
