@@ -338,6 +338,32 @@ final class SeccompSandboxCLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("run as root, or with --mode complain, to name it"), result.stderr)
     }
 
+    /// i386 reaches sockets through socketcall too: a rule on socket covers socketcall(SYS_SOCKET)
+    /// as libseccomp makes it, in an allow-list (glibc's socket works, bind does not) and in a
+    /// deny-list (no way around it). The kernel enforces; the program is a static gcc -m32 one.
+    func testI386SocketRulesCoverTheSocketcallMultiplexer() throws {
+        let probe = Self.helpers + "/sockets32"
+        let allowList = try profile(#"{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[{"names":\#(Self.probeStartup),"action":"SCMP_ACT_ALLOW"},{"names":["socket"],"action":"SCMP_ACT_ALLOW"}]}"#)
+        let allowed = try run(["--profile", allowList, "--", probe])
+        XCTAssertEqual(allowed.status, 0, allowed.stderr)
+        XCTAssertEqual(allowed.stdout, "libc-socket ret=ok errno=0\nsocketcall-socket ret=ok errno=0\ndirect-socket ret=ok errno=0\nsocketcall-bind ret=-1 errno=1\n")
+        let denyList = try profile(#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86"],"syscalls":[{"names":["socket"],"action":"SCMP_ACT_ERRNO"}]}"#, named: "deny.json")
+        let denied = try run(["--profile", denyList, "--", probe])
+        XCTAssertEqual(denied.status, 0, denied.stderr)
+        XCTAssertTrue(denied.stdout.hasPrefix("libc-socket ret=-1 errno=1\nsocketcall-socket ret=-1 errno=1\ndirect-socket ret=-1 errno=1\n"), denied.stdout)
+    }
+
+    /// runc's ENOSYS stub: under moby's 2018 default (which predates clone3), glibc's
+    /// pthread_create tries clone3, gets ENOSYS and falls back to clone, as under Docker.
+    func testThreadsStartUnderAProfileOlderThanClone3() throws {
+        let moby2018 = Self.packageRoot.appendingPathComponent("corpus/real/03-moby-default-2018.json").path
+        let result = try run(["--profile", moby2018, "--", python, "-c", "import threading; t = threading.Thread(target=print, args=('thread ran',)); t.start(); t.join()"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "thread ran\n")
+        let clone3 = try run(["--profile", moby2018, "--", Self.helpers + "/syscall-probe", "clone3"])
+        XCTAssertEqual(clone3.stdout, "clone3 ret=-1 errno=38\n", clone3.stderr)
+    }
+
     func testPrintFilterAndDryRun() throws {
         let listing = try run(["--profile", "container-default", "--print-filter"])
         XCTAssertEqual(listing.status, 0)
