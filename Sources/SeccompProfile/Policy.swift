@@ -155,6 +155,21 @@ public struct Policy: Sendable {
     public var listenerMetadata: String?
     /// Every known name in the entries that apply (whatever their action): what runc's ENOSYS stub counts.
     public var namedSyscalls: Set<String>
+    /// The seccomp(2) filter flags to load with, as runc sets them: the profile's `flags`, or
+    /// SECCOMP_FILTER_FLAG_SPEC_ALLOW when it gives none (runc's default; `[]` means none).
+    public var filterFlags: [String] = ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"]
+
+    /// `filterFlags` as seccomp(2) flag bits (TSYNC is the loader's own business).
+    public var filterFlagBits: UInt32 {
+        filterFlags.reduce(0) { bits, flag in
+            switch flag {
+            case "SECCOMP_FILTER_FLAG_LOG": return bits | 1 << 1
+            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": return bits | 1 << 2
+            case "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": return bits | 1 << 5
+            default: return bits
+            }
+        }
+    }
 
     public init(defaultAction: SeccompAction, architectures: [Architecture], rules: [PolicyRule], warnings: [String] = [],
                 listenerPath: String? = nil, listenerMetadata: String? = nil, namedSyscalls: Set<String>? = nil) {

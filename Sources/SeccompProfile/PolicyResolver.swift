@@ -36,6 +36,10 @@ public enum PolicyResolver {
         var rules: [PolicyRule] = []
         var named: Set<String> = []
         for (i, entry) in (profile.syscalls ?? []).enumerated() {
+            if entry.allNames.isEmpty {
+                warnings.append("syscalls[\(i)]: no syscall names, so the entry does nothing (as in Docker)")
+                continue
+            }
             guard applies(entry, to: target) else { continue }
             let action = ProfileValidator.action(entry.action, errno: entry.errnoRet)!
             let conditions = (entry.args ?? []).map {
@@ -68,9 +72,11 @@ public enum PolicyResolver {
         if architectures.isEmpty {
             throw ProfileLoadError(source: source, problems: [ProfileError("architectures", "no architecture left that seccomp-forge can compile for")])
         }
-        return Policy(defaultAction: defaultAction, architectures: architectures, rules: rules, warnings: warnings,
-                      listenerPath: profile.listenerPath.flatMap { $0.isEmpty ? nil : $0 }, listenerMetadata: profile.listenerMetadata,
-                      namedSyscalls: named)
+        var policy = Policy(defaultAction: defaultAction, architectures: architectures, rules: rules, warnings: warnings,
+                            listenerPath: profile.listenerPath.flatMap { $0.isEmpty ? nil : $0 }, listenerMetadata: profile.listenerMetadata,
+                            namedSyscalls: named)
+        if let flags = profile.flags { policy.filterFlags = flags }
+        return policy
     }
 
     static func resolveArchitectures(_ profile: Profile, target: ResolutionTarget, warnings: inout [String]) -> [Architecture] {

@@ -63,7 +63,7 @@ public struct SyscallEntry: Codable, Equatable, Sendable {
     }
 
     /// `names`, plus the singular `name` of old profiles.
-    public var allNames: [String] { (names ?? []) + (name.map { [$0] } ?? []) }
+    public var allNames: [String] { (names ?? []) + (name.flatMap { $0.isEmpty ? nil : [$0] } ?? []) }
 }
 
 /// Docker's `includes`/`excludes`: by architecture, capability and kernel version.

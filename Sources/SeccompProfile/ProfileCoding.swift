@@ -3,6 +3,27 @@ import Foundation
 extension Profile {
     /// Decodes profile JSON. Errors name the JSON path or, for malformed text, the line and column.
     public static func decode(_ data: Data, source: String) throws(ProfileLoadError) -> Profile {
+        try decodeReporting(data, source: source).profile
+    }
+
+    /// Decodes profile JSON as Docker reads it (see `ProfileKeys`), with what Docker would
+    /// have read differently from the text or ignored: keys matched case-insensitively,
+    /// repeated keys (the last counts), unknown keys. With `strict`, those are errors.
+    public static func decodeReporting(_ data: Data, source: String, strict: Bool = false) throws(ProfileLoadError)
+        -> (profile: Profile, warnings: [String]) {
+        var input = data
+        var warnings: [String] = []
+        if let (normalized, findings) = ProfileKeys.normalize(data) {
+            if strict && !findings.isEmpty {
+                throw ProfileLoadError(source: source, problems: findings.map { ProfileError($0.path, $0.message) })
+            }
+            warnings = findings.map { "\($0.path): \($0.message)" }
+            input = normalized
+        }
+        return (try decodeExactly(input, source: source), warnings)
+    }
+
+    private static func decodeExactly(_ data: Data, source: String) throws(ProfileLoadError) -> Profile {
         do {
             return try JSONDecoder().decode(Profile.self, from: data)
         } catch let error as DecodingError {
@@ -14,13 +35,18 @@ extension Profile {
 
     /// Reads and decodes a profile file.
     public static func load(path: String) throws(ProfileLoadError) -> Profile {
+        try loadReporting(path: path).profile
+    }
+
+    /// Reads and decodes a profile file, with `decodeReporting`'s warnings.
+    public static func loadReporting(path: String, strict: Bool = false) throws(ProfileLoadError) -> (profile: Profile, warnings: [String]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
             let why = !exists ? "no such file" : isDirectory.boolValue ? "is a directory" : "cannot be read"
             throw ProfileLoadError(source: path, problems: [ProfileError("", why)])
         }
-        return try decode(data, source: path)
+        return try decodeReporting(data, source: path, strict: strict)
     }
 
     /// JSON as runc, crun and Docker read it: keys sorted, indented, trailing newline.

@@ -46,17 +46,10 @@ public enum ProfileValidator {
     static func validate(_ entry: SyscallEntry, path: String, into problems: inout [ProfileError]) {
         checkAction(entry.action, errno: entry.errnoRet, actionPath: path + ".action", errnoPath: path + ".errnoRet",
                     into: &problems)
-        if entry.allNames.isEmpty {
-            problems.append(ProfileError(path + ".names", "no syscall names: give \"names\" (or the old \"name\")"))
-        }
-        for (j, name) in (entry.names ?? []).enumerated() where name.isEmpty {
-            problems.append(ProfileError(path + ".names[\(j)]", "empty syscall name"))
-        }
-        if let name = entry.name, name.isEmpty {
-            problems.append(ProfileError(path + ".name", "empty syscall name"))
-        }
-        if entry.name != nil && entry.names != nil {
-            problems.append(ProfileError(path + ".name", "an entry gives either \"names\" or the old \"name\", not both"))
+        // Docker's rule: a non-empty "name" beside a non-empty "names" is an error; an empty
+        // "name" is no name; an entry with no names adds nothing (the resolver says so).
+        if let name = entry.name, !name.isEmpty, !(entry.names ?? []).isEmpty {
+            problems.append(ProfileError(path + ".name", "both \"name\" and \"names\" are given; Docker refuses that: use either"))
         }
         for (j, arg) in (entry.args ?? []).enumerated() {
             let argPath = "\(path).args[\(j)]"

@@ -47,7 +47,8 @@ struct PrepareSandbox: ParsableCommand {
             do { return try FilterCompiler.compile(policy).program } catch { throw ToolError.badInput("\(source): \(error.description)") }
         }
         var entry = FilterCacheEntry(key: keyBytes, program: try compile(policy), architectures: policy.architectures.map(\.name),
-                                     listenerPath: policy.listenerPath ?? "", listenerMetadata: policy.listenerMetadata ?? "")
+                                     listenerPath: policy.listenerPath ?? "", listenerMetadata: policy.listenerMetadata ?? "",
+                                     flags: policy.filterFlagBits)
         if openExec {
             var opened = policy
             opened.rules = ["execve", "execveat"].map { PolicyRule(syscall: $0, action: .allow, entry: -1) } + policy.rules

@@ -61,20 +61,22 @@ struct TargetOptions: ParsableArguments {
 
     /// Loads, validates and resolves a profile; warnings go to stderr.
     func policy(from path: String) throws -> Policy {
-        try policy(path: path) { () throws(ProfileLoadError) in try Profile.load(path: path) }
+        let strict = self.strict
+        return try policy(path: path) { () throws(ProfileLoadError) in try Profile.loadReporting(path: path, strict: strict) }
     }
 
     /// The same, for profile bytes already read (`path` names them in messages).
     func policy(from data: Data, source path: String) throws -> Policy {
-        try policy(path: path) { () throws(ProfileLoadError) in try Profile.decode(data, source: path) }
+        let strict = self.strict
+        return try policy(path: path) { () throws(ProfileLoadError) in try Profile.decodeReporting(data, source: path, strict: strict) }
     }
 
-    private func policy(path: String, load: () throws(ProfileLoadError) -> Profile) throws -> Policy {
+    private func policy(path: String, load: () throws(ProfileLoadError) -> (profile: Profile, warnings: [String])) throws -> Policy {
         let target = try target()
         do {
-            let profile = try load()
+            let (profile, readWarnings) = try load()
             let policy = try PolicyResolver.resolve(profile, for: target, source: path)
-            for warning in policy.warnings {
+            for warning in readWarnings + policy.warnings {
                 FileHandle.standardError.write(Data("seccomp-profile: warning: \(path): \(warning)\n".utf8))
             }
             return policy

@@ -71,7 +71,8 @@ final class Sandbox {
         // no /proc/PID/mem, no pidfd_getfd of our descriptors by a same-user process.
         sf_make_undumpable()
 
-        var flags: UInt32 = 0
+        // The profile's flags as runc sets them (SPEC_ALLOW unless it gives "flags"; LOG; WAIT_KILLABLE_RECV).
+        var flags: UInt32 = entry.flags
         if complain || notifies { flags |= UInt32(SF_FILTER_FLAG_NEW_LISTENER) }
         if options.verbose && !complain { flags |= UInt32(SF_FILTER_FLAG_LOG) }
         let kernelLog = complain ? nil : KernelLog.open()
@@ -82,7 +83,7 @@ final class Sandbox {
         let signals = sf_signals_open()
         var launch = sf_launch()
         var rc = command.launch(kernelProgram, flags: flags, via: launchVia, into: &launch)
-        if rc == 0, launch.install_errno == EINVAL, flags & UInt32(SF_FILTER_FLAG_LOG) != 0 {
+        if rc == 0, launch.install_errno == EINVAL, options.verbose, entry.flags & UInt32(SF_FILTER_FLAG_LOG) == 0 {
             // A kernel without SECCOMP_FILTER_FLAG_LOG (before 4.14): run without naming errno outcomes.
             reap(launch)
             System.writeError("seccomp-sandbox: note: this kernel has no SECCOMP_FILTER_FLAG_LOG; --verbose cannot name errno outcomes")

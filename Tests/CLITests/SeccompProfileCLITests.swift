@@ -72,11 +72,15 @@ final class SeccompProfileCLITests: XCTestCase {
         try assertBadInput(["validate", fixture], "syscalls[3].errnoRet: 12345 is not below 4095")
     }
 
-    func testEmptyNamesAreRejected() throws {
+    func testEmptyNamesAreWarnedAndStrictRefusesThem() throws {
         let p = try profile(entry(#""names": [], "action": "SCMP_ACT_ALLOW""#))
-        try assertBadInput(["validate", p], "syscalls[1].names: no syscall names")
+        let result = try run(["validate", p])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("syscalls[1]: no syscall names, so the entry does nothing (as in Docker)"), result.stderr)
         let q = try profile(entry(#""names": [""], "action": "SCMP_ACT_ALLOW""#), named: "q.json")
-        try assertBadInput(["validate", q], "syscalls[1].names[0]: empty syscall name")
+        try assertBadInput(["validate", q, "--strict"], "syscalls[1].names[0]: unknown syscall \"\"")
+        let r = try profile(#"{"defaultAction": "SCMP_ACT_ERRNO", "syscals": []}"#, named: "r.json")
+        try assertBadInput(["validate", r, "--strict"], "syscals: unknown key \"syscals\"")
     }
 
     func testMalformedJSONGivesLineAndColumn() throws {

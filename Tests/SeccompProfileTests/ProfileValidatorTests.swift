@@ -83,17 +83,22 @@ final class ProfileValidatorTests: XCTestCase {
                        ["syscalls[0].errnoRet: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take a return value, not SCMP_ACT_ALLOW"])
     }
 
-    func testEntryWithoutNamesIsRejected() {
-        XCTAssertEqual(problems([entry(nil)]), ["syscalls[0].names: no syscall names: give \"names\" (or the old \"name\")"])
-        XCTAssertEqual(problems([entry([])]).count, 1)
-        // The old singular spelling is enough.
+    /// As Docker: an entry without names adds nothing (the resolver warns); an empty name
+    /// is an unknown one (skipped with a warning, an error with --strict); only a non-empty
+    /// "name" beside non-empty "names" is refused.
+    func testNamesFollowDockersRules() throws {
+        XCTAssertEqual(problems([entry(nil)]), [])
+        XCTAssertEqual(problems([entry([])]), [])
         XCTAssertEqual(problems([SyscallEntry(name: "read", action: "SCMP_ACT_ALLOW")]), [])
-    }
-
-    func testEmptyNameStringIsRejected() {
-        XCTAssertEqual(problems([entry(["read", ""])]), ["syscalls[0].names[1]: empty syscall name"])
-        XCTAssertEqual(problems([SyscallEntry(name: "", action: "SCMP_ACT_ALLOW")]),
-                       ["syscalls[0].name: empty syscall name"])
+        XCTAssertEqual(problems([entry(["read", ""])]), [])
+        XCTAssertEqual(problems([SyscallEntry(names: ["read"], name: "write", action: "SCMP_ACT_ALLOW")]),
+                       ["syscalls[0].name: both \"name\" and \"names\" are given; Docker refuses that: use either"])
+        let target = ResolutionTarget(architectures: [.x86_64], native: .x86_64, kernel: KernelVersion(major: 6, minor: 18))
+        let policy = try PolicyResolver.resolve(Profile(defaultAction: "SCMP_ACT_ERRNO", syscalls: [entry([]), entry(["read", ""])]),
+                                                for: target, source: "p.json")
+        XCTAssertEqual(policy.rules.map(\.syscall), ["read"])
+        XCTAssertEqual(policy.warnings, ["syscalls[0]: no syscall names, so the entry does nothing (as in Docker)",
+                                         "syscalls[1].names[1]: unknown syscall \"\", skipped"])
     }
 
     func testArchitecturesAndArchMapTogetherAreRejected() {
