@@ -114,18 +114,16 @@ public enum FilterCompiler {
         }
         var decisions: [UInt32: SyscallDecision] = [:]
         for (number, rules) in byNumber {
-            let conditions = rules.map { $0.effectiveConditions(on: architecture) }
-            // An unconditional rule decides the call (the first one, if several).
-            if let first = conditions.firstIndex(where: \.isEmpty) {
-                if rules[first].action != policy.defaultAction {
-                    decisions[number] = .action(rules[first].action)
-                }
-                continue
+            // The policy's one decision function (runc's stub is applied by number, in `decision(for:)`).
+            switch policy.decision(among: rules, on: architecture) {
+            case .fixed(let action, _):
+                if action != policy.defaultAction { decisions[number] = .action(action) }
+            case .byArguments(let conditional, let otherwise):
+                let block = ArgumentBlock(
+                    rules: conditional.map { .init(conditions: $0.effectiveConditions(on: architecture), action: $0.action) },
+                    fallback: otherwise, lowHalfOnly: architecture.comparesLowHalfOnly)
+                decisions[number] = .arguments(block)
             }
-            let block = ArgumentBlock(
-                rules: zip(conditions, rules).map { .init(conditions: $0, action: $1.action) },
-                fallback: policy.defaultAction, lowHalfOnly: architecture.comparesLowHalfOnly)
-            decisions[number] = .arguments(block)
         }
         return ArchitecturePlan(architecture: architecture, table: table, decisions: decisions,
                                 defaultAction: policy.defaultAction, enosysAbove: policy.enosysAbove(on: architecture))

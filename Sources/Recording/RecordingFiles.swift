@@ -21,8 +21,8 @@ public enum RecordingFiles {
         let profile = ProfileGenerator.profile(from: recording, defaultAction: defaultAction)
         let recordingPath = recordingPath(forProfile: profilePath)
         for (data, path) in [(profile.encoded(), profilePath), (recording.encoded(), recordingPath)] {
-            do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-                throw WriteError(description: "cannot write \(path): \((error as NSError).localizedDescription)")
+            do { try OutputFile.write(data, to: path) } catch {
+                throw WriteError(description: error.description)
             }
         }
         return recordingPath

@@ -218,17 +218,50 @@ public struct Policy: Sendable {
         enosysAbove(on: architecture) == nil ? defaultAction : .errno(38)
     }
 
+    /// What a profile does with one syscall on one architecture, before looking at arguments.
+    public enum CallDecision: Equatable, Sendable {
+        /// The same action whatever the arguments: from `rule`, runc's ENOSYS stub (`rule` nil,
+        /// action ERRNO(38)), or the default (`rule` nil).
+        case fixed(SeccompAction, rule: PolicyRule?)
+        /// Decided by the arguments: the most restrictive matching rule, else `otherwise`.
+        case byArguments([PolicyRule], otherwise: SeccompAction)
+
+        public var fixedAction: SeccompAction? {
+            if case .fixed(let action, _) = self { return action }
+            return nil
+        }
+    }
+
+    /// The one place that says what a profile does with a call (compile, check, explain,
+    /// convert and the sandbox all ask here): runc's ENOSYS stub first, then an
+    /// unconditional rule (the first, if several; conditions that always hold do not
+    /// count), then the conditional rules, then the default.
+    public func decision(for syscall: String, on architecture: Architecture) -> CallDecision {
+        if let limit = enosysAbove(on: architecture), let number = SyscallTable.forArchitecture(architecture).number(of: syscall), number > limit {
+            return .fixed(.errno(38), rule: nil)
+        }
+        return decision(among: rules(on: architecture).filter { $0.syscall == syscall }, on: architecture)
+    }
+
+    /// The same for the rules that reach one syscall number (the compiler's view; the
+    /// stub is applied by number there).
+    public func decision(among candidates: [PolicyRule], on architecture: Architecture) -> CallDecision {
+        if let unconditional = candidates.first(where: { $0.effectiveConditions(on: architecture).isEmpty }) {
+            return .fixed(unconditional.action, rule: unconditional)
+        }
+        if candidates.isEmpty { return .fixed(defaultAction, rule: nil) }
+        return .byArguments(candidates, otherwise: defaultAction)
+    }
+
     /// The decision for one syscall, by the rules' meaning alone (no filter involved):
     /// an unconditional rule decides (the first, if several); otherwise, among the
     /// conditional rules that match, the most restrictive action; otherwise the default.
     /// `architecture` decides how wide arguments are (see `Architecture.comparesLowHalfOnly`).
     public func decide(syscall: String, args: [UInt64], on architecture: Architecture = .x86_64) -> (action: SeccompAction, rule: PolicyRule?) {
-        if let limit = enosysAbove(on: architecture), let number = SyscallTable.forArchitecture(architecture).number(of: syscall), number > limit {
-            return (.errno(38), nil)
-        }
-        let candidates = rules(on: architecture).filter { $0.syscall == syscall }
-        if let unconditional = candidates.first(where: { $0.effectiveConditions(on: architecture).isEmpty }) {
-            return (unconditional.action, unconditional)
+        let candidates: [PolicyRule]
+        switch decision(for: syscall, on: architecture) {
+        case .fixed(let action, let rule): return (action, rule)
+        case .byArguments(let rules, _): candidates = rules
         }
         let matching = candidates.filter { $0.matches(args, on: architecture) }
         if let winner = matching.min(by: { $0.action.restrictiveness < $1.action.restrictiveness }) {

@@ -46,18 +46,19 @@ struct Check: ParsableCommand {
         var denied: [String] = []
         for name in names {
             let numbers = tables.map { t in t.number(of: name).map { String($0 - t.architecture.numberBase) } ?? "-" }
-            let rules = policy.rules.filter { $0.syscall == name }
+            // One decision per architecture, from the policy's decision function; shown once when they agree.
+            let described = filter.plans.filter { $0.table.number(of: name) != nil }.map { plan -> (String, String) in
+                Self.describe(policy.decision(for: name, on: plan.architecture), default: policy.defaultAction)
+            }
             let action: String, why: String
-            if let unconditional = rules.first(where: { $0.conditions.isEmpty }) {
-                action = unconditional.action.description
-                why = "syscalls[\(unconditional.entry)]"
-            } else if !rules.isEmpty {
-                action = "args"
-                why = rules.map { "syscalls[\($0.entry)]: \($0.conditions.map(\.description).joined(separator: " && ")) -> \($0.action)" }
-                    .joined(separator: "; ") + "; else \(policy.defaultAction)"
+            if let first = described.first, described.allSatisfy({ $0 == first }) {
+                (action, why) = first
+            } else if described.isEmpty {
+                (action, why) = (policy.defaultAction.description, "default")
             } else {
-                action = policy.defaultAction.description
-                why = "default"
+                let arches = filter.plans.filter { $0.table.number(of: name) != nil }.map(\.architecture.name)
+                action = "per-arch"
+                why = zip(arches, described).map { "\($0): \($1.0) (\($1.1))" }.joined(separator: "; ")
             }
             let existsEverywhere = !numbers.contains("-")
             if action != "ALLOW" || !existsEverywhere { denied.append(name) }
@@ -71,6 +72,19 @@ struct Check: ParsableCommand {
         if expectAllowed && !denied.isEmpty {
             FileHandle.standardError.write(Data("seccomp-profile: not allowed everywhere: \(denied.joined(separator: ", "))\n".utf8))
             throw ExitCode(1)
+        }
+    }
+
+    static func describe(_ decision: Policy.CallDecision, default defaultAction: SeccompAction) -> (String, String) {
+        switch decision {
+        case .fixed(let action, let rule?):
+            let via = rule.via.map { " (\($0) through the multiplexer)" } ?? ""
+            return (action.description, "syscalls[\(rule.entry)]\(via)")
+        case .fixed(let action, nil):
+            return (action.description, action == defaultAction ? "default" : "above the profile's highest call: runc's ENOSYS stub")
+        case .byArguments(let rules, let otherwise):
+            return ("args", rules.map { "syscalls[\($0.entry)]: \($0.conditions.map(\.description).joined(separator: " && ")) -> \($0.action)" }
+                .joined(separator: "; ") + "; else \(otherwise)")
         }
     }
 }

@@ -95,12 +95,11 @@ struct TargetOptions: ParsableArguments {
     }
 }
 
-/// Writes a file so that readers see the old content or the new, never half.
+/// Writes an output file (see `OutputFile`: `-` is stdout, regular files atomically, devices in place).
 func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
     do {
-        try data.write(to: url, options: .atomic)
+        try OutputFile.write(data, to: path)
     } catch {
-        throw ToolError(message: "cannot write \(path): \((error as NSError).localizedDescription)", status: ToolError.outputFailed)
+        throw ToolError(message: error.description, status: ToolError.outputFailed)
     }
 }

@@ -68,18 +68,37 @@ final class ConvertTests: XCTestCase {
     }
 
     func testSystemdLinesUseSystemdsVocabulary() throws {
-        let docker = try tool(["convert", Self.dockerDefault, "--to", "systemd"]).stdout
-        let lines = docker.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.contains("SystemCallArchitectures=x86-64 x86 x32"), docker)
+        let baseline = try tool(["convert", ToolProcess.packageRoot.appendingPathComponent("profiles/container-default.json").path, "--to", "systemd"]).stdout
+        let lines = baseline.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("SystemCallArchitectures=x86-64") }, baseline)
+        let deny = try XCTUnwrap(lines.first { $0.hasPrefix("SystemCallFilter=~") })
+        XCTAssertTrue(deny.contains("reboot:EPERM") && deny.contains("kexec_load:EPERM") && deny.contains("ptrace:EPERM"), String(deny))
+    }
+
+    /// Docker's default checks clone, socket and personality arguments: systemd cannot, so the
+    /// conversion is refused with each reason; --lossy writes the nearest unit and lists them.
+    func testSystemdRefusesWhatItCannotSayAndLossyListsIt() throws {
+        let refused = try ToolProcess.run(ToolProcess.binary("seccomp-profile"), ["convert", Self.dockerDefault, "--to", "systemd"], in: scratch)
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stdout, "")
+        XCTAssertTrue(refused.stderr.contains("cannot express in systemd: personality (syscalls["), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("cannot express in systemd: clone ("), refused.stderr)
+        let lossy = try ToolProcess.run(ToolProcess.binary("seccomp-profile"), ["convert", Self.dockerDefault, "--to", "systemd", "--lossy"], in: scratch)
+        XCTAssertEqual(lossy.status, 0, lossy.stderr)
+        let lines = lossy.stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains("SystemCallArchitectures=x86-64 x86 x32"), lossy.stdout)
         let filter = try XCTUnwrap(lines.first { $0.hasPrefix("SystemCallFilter=") })
         let allowed = Set(filter.dropFirst("SystemCallFilter=".count).split(separator: " ").map(String.init))
         XCTAssertTrue(allowed.isSuperset(of: ["read", "write", "execve", "exit_group"]))
         XCTAssertFalse(allowed.contains("reboot"))
-        XCTAssertFalse(allowed.contains("personality"), "argument-checked calls cannot be expressed; they stay denied")
         XCTAssertTrue(lines.contains("SystemCallErrorNumber=EPERM"))
-        XCTAssertTrue(lines.contains { $0.hasPrefix("# personality: args[0] == 8 -> ALLOW") }, docker)
-        let baseline = try tool(["convert", ToolProcess.packageRoot.appendingPathComponent("profiles/container-default.json").path, "--to", "systemd"]).stdout
-        let deny = try XCTUnwrap(baseline.split(separator: "\n").first { $0.hasPrefix("SystemCallFilter=~") })
-        XCTAssertTrue(deny.contains("reboot:EPERM") && deny.contains("kexec_load:EPERM") && deny.contains("ptrace:EPERM"), String(deny))
+        XCTAssertTrue(lines.contains { $0.hasPrefix("# NOT EXPRESSED: personality (syscalls[") }, lossy.stdout)
+        XCTAssertTrue(lossy.stderr.contains("warning:"), lossy.stderr)
+        // A LOG default would make the unit unconfined without a word: refused.
+        let log = scratch.appendingPathComponent("log.json")
+        try Data(#"{"defaultAction":"SCMP_ACT_LOG","syscalls":[{"names":["ptrace"],"action":"SCMP_ACT_ERRNO"}]}"#.utf8).write(to: log)
+        let logged = try ToolProcess.run(ToolProcess.binary("seccomp-profile"), ["convert", log.path, "--to", "systemd"], in: scratch)
+        XCTAssertEqual(logged.status, 2)
+        XCTAssertTrue(logged.stderr.contains("defaultAction SCMP_ACT_LOG: systemd allows without logging"), logged.stderr)
     }
 }

@@ -72,6 +72,30 @@ final class SeccompProfileCLITests: XCTestCase {
         try assertBadInput(["validate", fixture], "syscalls[3].errnoRet: 12345 is not below 4095")
     }
 
+    /// Output files: a device is written in place (never replaced by a regular file), `-` is
+    /// standard output, a symbolic link keeps pointing at its (atomically replaced) target.
+    func testOutputsNeverReplaceDevicesAndFollowLinks() throws {
+        var before = stat()
+        XCTAssertEqual(stat("/dev/null", &before), 0)
+        let toNull = try run(["compile", Self.dockerDefault, "-o", "/dev/null"])
+        XCTAssertEqual(toNull.status, 0, toNull.stderr)
+        var after = stat()
+        XCTAssertEqual(stat("/dev/null", &after), 0)
+        XCTAssertEqual(after.st_mode & S_IFMT, S_IFCHR, "/dev/null is no longer a device")
+        XCTAssertEqual(after.st_rdev, before.st_rdev)
+        let toStdout = try run(["compile", Self.dockerDefault, "--format", "c", "-o", "-"])
+        XCTAssertEqual(toStdout.status, 0, toStdout.stderr)
+        XCTAssertFalse(toStdout.stdout.isEmpty)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let real = dir.appendingPathComponent("real.bpf").path, link = dir.appendingPathComponent("link.bpf").path
+        XCTAssertEqual(symlink("real.bpf", link), 0)
+        XCTAssertEqual(try run(["compile", Self.dockerDefault, "-o", link]).status, 0)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), "real.bpf")
+        XCTAssertGreaterThan((try FileManager.default.attributesOfItem(atPath: real)[.size] as? Int) ?? 0, 0)
+    }
+
     func testEmptyNamesAreWarnedAndStrictRefusesThem() throws {
         let p = try profile(entry(#""names": [], "action": "SCMP_ACT_ALLOW""#))
         let result = try run(["validate", p])
