@@ -105,7 +105,7 @@ struct ObserveCommand: ParsableCommand {
         } else if !quiet && !json, !command.isEmpty, let seconds, outcome.seconds >= seconds {
             note("The command was still running after --duration \(duration ?? ""); it was stopped.")
         }
-        var summaries: [String] = []
+        var summaries: [TargetSummary] = []
         for (recording, path) in zip(outcome.recordings, profilePaths) {
             let recordingPath: String
             do { recordingPath = try RecordingFiles.write(recording, profilePath: path, defaultAction: defaultAction) } catch {
@@ -119,13 +119,41 @@ struct ObserveCommand: ParsableCommand {
                 }
                 note("Saved profile to \(path) (\(allNames.count) syscalls, \(recording.totalCalls) calls; counts in \(recordingPath))")
             }
-            let quoted = allNames.map { "\"\($0)\"" }.joined(separator: ",")
-            summaries.append("{\"target\":\"\(recording.target)\",\"profile\":\"\(path)\",\"recording\":\"\(recordingPath)\",\"calls\":\(recording.totalCalls),\"syscalls\":[\(quoted)],\"lostCalls\":\(recording.lost.beyondTable),\"untrackedProcesses\":\(recording.lost.untrackedProcesses)}")
+            summaries.append(TargetSummary(target: recording.target, profile: path, recording: recordingPath, calls: recording.totalCalls,
+                                           syscalls: allNames, lostCalls: recording.lost.beyondTable,
+                                           untrackedProcesses: recording.lost.untrackedProcesses))
         }
         if json {
-            print("{\"seconds\":\(String(format: "%.3f", outcome.seconds)),\"commandStatus\":\(outcome.commandStatus.map(String.init) ?? "null"),\"targets\":[\(summaries.joined(separator: ","))]}")
+            // Through Codable: a target or path with a quote or a backslash stays valid JSON.
+            let summary = Summary(seconds: (outcome.seconds * 1000).rounded() / 1000, commandStatus: outcome.commandStatus, targets: summaries)
+            FileHandle.standardOutput.write(JSONFile.encode(summary))
         }
         if let status = outcome.commandStatus, status != 0 { throw ExitCode(status) }
+    }
+
+    struct TargetSummary: Encodable {
+        var target: String
+        var profile: String
+        var recording: String
+        var calls: UInt64
+        var syscalls: [String]
+        var lostCalls: UInt64
+        var untrackedProcesses: UInt64
+    }
+
+    struct Summary: Encodable {
+        var seconds: Double
+        var commandStatus: Int32?
+        var targets: [TargetSummary]
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(seconds, forKey: .seconds)
+            try c.encode(commandStatus, forKey: .commandStatus)  // null, not absent, when no command ran
+            try c.encode(targets, forKey: .targets)
+        }
+
+        enum CodingKeys: String, CodingKey { case seconds, commandStatus, targets }
     }
 
     private func note(_ text: String) {

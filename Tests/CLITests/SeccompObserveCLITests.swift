@@ -49,6 +49,18 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertEqual(counts["exit_group"], 1)
     }
 
+    /// --json is valid JSON whatever the names: a command whose path holds a quote and a backslash.
+    func testJSONSummaryIsValidForAnyCommandName() throws {
+        let odd = scratch.appendingPathComponent("a\"b\\c")
+        try FileManager.default.copyItem(atPath: "/bin/true", toPath: odd.path)
+        let result = try run(["--json", "--", odd.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
+        XCTAssertEqual(summary["commandStatus"] as? Int, 0)
+        let targets = try XCTUnwrap(summary["targets"] as? [[String: Any]])
+        XCTAssertEqual((targets.first?["profile"] as? String)?.hasSuffix("a\"b\\c.seccomp.json"), true, "\(targets)")
+    }
+
     func testErrorsHaveDistinctStatuses() throws {
         let notFound = try run(["--", "/no/such/program"])
         XCTAssertEqual(notFound.status, 127)
