@@ -98,6 +98,10 @@ public enum FilterCompiler {
         guard !policy.architectures.isEmpty else { throw CompileError.noArchitectures }
         DecisionNode.resetInterning()
         let plans = policy.architectures.map { plan(for: $0, policy: policy) }
+        if policy.unconfined {
+            // No filter, as Docker reads `{}`: every call of every architecture allowed.
+            return CompiledFilter(program: Program([.returns(SeccompAction.allow.returnValue)]), policy: policy, plans: plans)
+        }
         let root = decisionTree(plans, frequencies: frequencies)
         let instructions = CodeEmitter.emit(root)
         guard instructions.count <= BPF.maxInstructions else { throw CompileError.tooLong(instructions.count) }

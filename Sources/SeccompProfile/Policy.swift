@@ -155,6 +155,8 @@ public struct Policy: Sendable {
     public var listenerMetadata: String?
     /// Every known name in the entries that apply (whatever their action): what runc's ENOSYS stub counts.
     public var namedSyscalls: Set<String>
+    /// `{}`: no filter (Docker's reading); compiled as one instruction that allows everything.
+    public var unconfined = false
     /// The seccomp(2) filter flags to load with, as runc sets them: the profile's `flags`, or
     /// SECCOMP_FILTER_FLAG_SPEC_ALLOW when it gives none (runc's default; `[]` means none).
     public var filterFlags: [String] = ["SECCOMP_FILTER_FLAG_SPEC_ALLOW"]

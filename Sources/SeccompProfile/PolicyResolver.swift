@@ -30,6 +30,13 @@ public enum PolicyResolver {
         var problems = ProfileValidator.validate(profile)
         guard problems.isEmpty else { throw ProfileLoadError(source: source, problems: problems) }
         var warnings: [String] = []
+        if profile.isUnconfined {
+            warnings.append("the profile is empty: Docker runs such a container with no seccomp filter; this filter allows every call on every architecture")
+            var policy = Policy(defaultAction: .allow, architectures: resolveArchitectures(profile, target: target, warnings: &warnings),
+                                rules: [], warnings: warnings)
+            policy.unconfined = true
+            return policy
+        }
         let defaultAction = ProfileValidator.action(profile.defaultAction, errno: profile.defaultErrnoRet)!
 
         let architectures = resolveArchitectures(profile, target: target, warnings: &warnings)

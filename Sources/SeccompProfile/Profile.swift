@@ -12,6 +12,9 @@ public struct Profile: Codable, Equatable, Sendable {
     public var listenerMetadata: String?
     public var syscalls: [SyscallEntry]?
 
+    /// No defaultAction and no syscalls (`{}`): Docker runs the container with no seccomp filter.
+    public var isUnconfined: Bool { defaultAction.isEmpty && (syscalls ?? []).isEmpty }
+
     public init(defaultAction: String, defaultErrnoRet: UInt64? = nil, architectures: [String]? = nil,
                 archMap: [ArchitectureGroup]? = nil, flags: [String]? = nil, listenerPath: String? = nil,
                 listenerMetadata: String? = nil, syscalls: [SyscallEntry]? = nil) {

@@ -29,7 +29,12 @@ enum ProfileKeys {
         var parser = Parser(bytes: Array(data))
         guard let value = parser.parseDocument() else { return nil }
         var findings: [Finding] = []
-        let normalized = normalize(value, fields: profile, path: "", findings: &findings)
+        var normalized = normalize(value, fields: profile, path: "", findings: &findings)
+        // Docker reads a missing defaultAction as "": with no syscalls either, no filter at all.
+        if case .object(var members) = normalized, !members.contains(where: { $0.0 == "defaultAction" }) {
+            members.insert(("defaultAction", .string("")), at: 0)
+            normalized = .object(members)
+        }
         var out = ""
         write(normalized, into: &out)
         return (Data(out.utf8), findings)

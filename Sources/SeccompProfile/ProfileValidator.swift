@@ -18,8 +18,13 @@ public enum ProfileValidator {
     /// Every problem in the profile, in document order. Empty means valid.
     public static func validate(_ profile: Profile) -> [ProfileError] {
         var problems: [ProfileError] = []
-        checkAction(profile.defaultAction, errno: profile.defaultErrnoRet, actionPath: "defaultAction",
-                    errnoPath: "defaultErrnoRet", into: &problems)
+        if profile.isUnconfined { return [] }
+        if profile.defaultAction.isEmpty {
+            problems.append(ProfileError("defaultAction", "missing: with syscalls listed, Docker passes an empty action on and runc refuses it"))
+        } else {
+            checkAction(profile.defaultAction, errno: profile.defaultErrnoRet, actionPath: "defaultAction",
+                        errnoPath: "defaultErrnoRet", into: &problems)
+        }
         for (i, spelling) in (profile.architectures ?? []).enumerated() where Architecture.named(spelling) == nil {
             problems.append(ProfileError("architectures[\(i)]", unknownArchitecture(spelling)))
         }

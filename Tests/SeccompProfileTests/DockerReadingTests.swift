@@ -57,6 +57,19 @@ final class DockerReadingTests: XCTestCase {
         XCTAssertEqual(try flags(#"{"defaultAction":"SCMP_ACT_ALLOW","flags":["SECCOMP_FILTER_FLAG_LOG"]}"#), 1 << 1)
     }
 
+    /// `{}` is no filter to Docker: read as such, said so, compiled to allow everything.
+    func testEmptyProfileMeansNoFilter() throws {
+        let (profile, _) = try read("{}")
+        XCTAssertTrue(profile.isUnconfined)
+        XCTAssertEqual(ProfileValidator.validate(profile), [])
+        let target = ResolutionTarget(architectures: [.x86_64], native: .x86_64, kernel: KernelVersion(major: 6, minor: 18))
+        let policy = try PolicyResolver.resolve(profile, for: target, source: "p.json")
+        XCTAssertTrue(policy.unconfined)
+        XCTAssertTrue(policy.warnings.contains { $0.hasPrefix("the profile is empty: Docker runs such a container with no seccomp filter") })
+        let (listed, _) = try read(#"{"syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW"}]}"#)
+        XCTAssertEqual(ProfileValidator.validate(listed).map(\.path), ["defaultAction"])
+    }
+
     func testMalformedJSONStillSaysWhere() {
         XCTAssertThrowsError(try read("{\"defaultAction\": ")) { error in
             XCTAssertTrue("\(error)".contains("malformed JSON"), "\(error)")

@@ -117,9 +117,11 @@ final class ProfileDecodingTests: XCTestCase {
         }
     }
 
-    func testMissingDefaultActionIsReported() {
-        let problems = decodeProblems(#"{"syscalls": []}"#)
-        XCTAssertEqual(problems, [ProfileError("", "missing required field \"defaultAction\"")])
+    /// As Docker: no defaultAction and no syscalls is no filter; with syscalls it is an error.
+    func testMissingDefaultActionIsReported() throws {
+        XCTAssertTrue(try profile(#"{"syscalls": []}"#).isUnconfined)
+        let listed = try profile(#"{"syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#)
+        XCTAssertEqual(ProfileValidator.validate(listed).map(\.path), ["defaultAction"])
     }
 
     func testMissingActionInAnEntryIsReportedAtTheEntry() {
