@@ -57,7 +57,7 @@ struct Convert: ParsableCommand {
         // archMap is Docker's; the resource takes the architectures it expands to on this host.
         let architectures = p.architectures ?? (try? PolicyResolver.resolve(p, for: target.target(), source: profile).architectures.map(\.profileName))
         if let architectures, !architectures.isEmpty { spec["architectures"] = architectures.compactMap { Architecture.named($0)?.profileName } }
-        if let flags = p.flags, !flags.isEmpty { spec["flags"] = flags }
+        if let flags = p.flags { spec["flags"] = flags }  // [] too: it means "not even SPEC_ALLOW" to runc
         if let path = p.listenerPath { spec["listenerPath"] = path }
         if let meta = p.listenerMetadata { spec["listenerMetadata"] = meta }
         var syscalls: [[String: Any]] = []
