@@ -27,7 +27,6 @@
 #define ABI_X32 2
 #define ABIS 3
 #define X32_SYSCALL_BIT 0x40000000
-#define USER32_CS 0x23      /* arch/x86/include/asm/segment.h: 32-bit user code */
 
 /* Verdict slot values: unknown, not observed, or 2 + target index. */
 #define VERDICT_UNKNOWN 0
@@ -106,8 +105,22 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	return VERDICT_OUTSIDE;
 }
 
-/* `compat`: the call came from 32-bit code (an i386 process). */
-static __always_inline int on_sys_enter(long id, bool compat)
+/* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry
+ * (int 0x80, sysenter, 32-bit syscall), also int 0x80 from 64-bit code. It is
+ * what seccomp reads (in_ia32_syscall) to pick AUDIT_ARCH_I386, so it is what
+ * names the call here; read only for tasks the verdict says are observed. */
+#define TS_COMPAT 0x0002
+
+static __always_inline bool in_compat_syscall(bool btf)
+{
+	if (btf)
+		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+}
+
+/* `btf`: typed task reads are allowed (tp_btf), else CO-RE probe reads (raw_tp). */
+static __always_inline int on_sys_enter(long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id() & (MAX_CPUS - 1);
 	__u32 v = verdict[cpu];
@@ -122,7 +135,7 @@ static __always_inline int on_sys_enter(long id, bool compat)
 	__u32 target = (v - 2) & (MAX_TARGETS - 1);
 	__u32 abi = ABI_NATIVE;
 	__u64 nr = (__u64)id;
-	if (compat) {
+	if (in_compat_syscall(btf)) {
 		abi = ABI_I386;
 	} else if (nr & X32_SYSCALL_BIT) {
 		abi = ABI_X32;
@@ -181,7 +194,7 @@ static __always_inline int on_exit(__u32 pid, __u32 tgid)
  * probe reads, and a switch only marks the verdict unknown (the next syscall
  * works it out from the current task). */
 SEC("tp_btf/sys_enter")
-int BPF_PROG(count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, regs->cs == USER32_CS); }
+int BPF_PROG(count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, true); }
 SEC("tp_btf/sched_switch")
 int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next) { return on_switch(next); }
 SEC("tp_btf/cgroup_attach_task")
@@ -194,7 +207,7 @@ int BPF_PROG(exit_btf, struct task_struct *task) { return on_exit(task->pid, tas
 SEC("raw_tp/sys_enter")
 int BPF_PROG(count_raw, struct pt_regs *regs, long id)
 {
-	return on_sys_enter(id, BPF_CORE_READ(regs, cs) == USER32_CS);
+	return on_sys_enter(id, false);
 }
 SEC("raw_tp/sched_switch")
 int BPF_PROG(switch_raw)

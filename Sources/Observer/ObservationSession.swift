@@ -50,7 +50,14 @@ public final class ObservationSession {
             }
         }
         for pid in pids {
+            // kill(0) and kill(-1) address process groups and every process: never a target.
+            guard pid > 0 else { throw ObserverError("--pid \(pid): not a process id (give a positive pid)", status: 2) }
             guard kill(pid, 0) == 0 || errno == EPERM else { throw ObserverError("--pid \(pid): no such process", status: 2) }
+            if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
+               let tgid = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)), tgid != pid {
+                throw ObserverError("--pid \(pid): a thread of process \(tgid); give --pid \(tgid) (a process and all its threads)", status: 2)
+            }
             targets.append(.processTree(pid: pid))
         }
         guard !targets.isEmpty else { throw ObserverError("nothing to observe: give --cgroup, --pid or -- COMMAND", status: 2) }

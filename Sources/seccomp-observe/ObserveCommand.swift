@@ -24,8 +24,10 @@ struct ObserveCommand: ParsableCommand {
 
         Ctrl-C (or SIGTERM) stops early; everything gathered is still written.
         Exit status: the command's own status when one is run; otherwise 0.
-        2 bad arguments, 69 the kernel lacks a feature (BTF, BPF), 77 not permitted
-        (run as root), 1 other failures, 126/127 command not executable/not found.
+        2 bad arguments (targets and outputs are checked before observing), 69 the
+        kernel lacks a feature (BTF, BPF), 77 not permitted (run as root), 1 nothing was
+        observed for a target (no profile written for it) or another failure,
+        126/127 command not executable/not found.
         """)
 
     @Option(name: .long, help: "A cgroup v2 directory to observe, with everything below it (repeatable).")
@@ -83,11 +85,18 @@ struct ObserveCommand: ParsableCommand {
             throw ObserverError("--default-action: \"\(defaultAction)\" is not a denying action (SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG, ...)", status: 2)
         }
         let session = try ObservationSession(cgroups: cgroup, pids: pid, command: command.isEmpty ? nil : command)
-        let names = session.targets.enumerated().map { i, target in Self.outputName(for: target, index: i, command: command) }
+        let names = Self.uniqueNames(session.targets.enumerated().map { i, target in Self.outputPathParts(for: target, index: i, command: command) })
         guard output.isEmpty || output.count == names.count else {
             throw ObserverError("-o: \(output.count) file(s) for \(names.count) target(s); give one per target, in order", status: 2)
         }
         let profilePaths = output.isEmpty ? names.map { $0 + ".seccomp.json" } : output
+        if Set(profilePaths).count < profilePaths.count {
+            throw ObserverError("-o: two targets would write the same file; give one file per target", status: 2)
+        }
+        // Found now, not after the whole observation.
+        for path in profilePaths + profilePaths.map(RecordingFiles.recordingPath(forProfile:)) {
+            try Self.checkWritable(path)
+        }
         let interactive = isatty(STDERR_FILENO) != 0 && !quiet && !json
         if !quiet && !json {
             let what = session.targets.map(\.description).joined(separator: ", ")
@@ -106,7 +115,13 @@ struct ObserveCommand: ParsableCommand {
             note("The command was still running after --duration \(duration ?? ""); it was stopped.")
         }
         var summaries: [TargetSummary] = []
+        var empty: [String] = []
         for (recording, path) in zip(outcome.recordings, profilePaths) {
+            if recording.totalCalls == 0 {
+                // A deny-all profile from nothing seen would break the workload: write none.
+                empty.append(recording.target)
+                continue
+            }
             let recordingPath: String
             do { recordingPath = try RecordingFiles.write(recording, profilePath: path, defaultAction: defaultAction) } catch {
                 throw ObserverError("\(error)")
@@ -128,7 +143,44 @@ struct ObserveCommand: ParsableCommand {
             let summary = Summary(seconds: (outcome.seconds * 1000).rounded() / 1000, commandStatus: outcome.commandStatus, targets: summaries)
             FileHandle.standardOutput.write(JSONFile.encode(summary))
         }
+        if !empty.isEmpty {
+            throw ObserverError("no calls observed for \(empty.joined(separator: ", ")) in \(String(format: "%.1f", outcome.seconds))s, so no profile was written (was anything running there? a longer --duration?)", status: 1)
+        }
         if let status = outcome.commandStatus, status != 0 { throw ExitCode(status) }
+    }
+
+    /// Refuses an output that cannot be written (its directory missing or not writable, or a directory itself).
+    static func checkWritable(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw ObserverError("-o \(path): is a directory", status: 2) }
+            if !FileManager.default.isWritableFile(atPath: path) && access(path, W_OK) != 0 {
+                throw ObserverError("-o \(path): not writable (\(String(cString: strerror(errno))))", status: 2)
+            }
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let dir = directory.isEmpty ? "." : directory
+        if access(dir, W_OK | X_OK) != 0 {
+            throw ObserverError("-o \(path): cannot write in \(dir) (\(String(cString: strerror(errno))))", status: 2)
+        }
+    }
+
+    /// Output names that differ: where two targets' last path components are equal,
+    /// both grow by their parent directories until they differ (a/x, b/x → a-x, b-x).
+    static func uniqueNames(_ parts: [[String]]) -> [String] {
+        var depth = parts.map { _ in 1 }
+        for _ in 0..<16 {
+            let names = zip(parts, depth).map { p, d in p.suffix(d).joined(separator: "-") }
+            var clashes = false
+            for (i, name) in names.enumerated() where names.filter({ $0 == name }).count > 1 {
+                if depth[i] < parts[i].count { depth[i] += 1; clashes = true }
+            }
+            if !clashes { break }
+        }
+        var names = zip(parts, depth).map { p, d in p.suffix(d).joined(separator: "-") }
+        // Still equal (the same path twice): number them.
+        for i in names.indices where names[..<i].contains(names[i]) { names[i] += "-\(i + 1)" }
+        return names
     }
 
     struct TargetSummary: Encodable {
@@ -160,13 +212,14 @@ struct ObserveCommand: ParsableCommand {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
-    static func outputName(for target: ObservationTarget, index: Int, command: [String]) -> String {
-        if index == 0, let first = command.first { return URL(fileURLWithPath: first).lastPathComponent }
+    /// A target's name, as path components from the outermost to the last (the last alone is the default name).
+    static func outputPathParts(for target: ObservationTarget, index: Int, command: [String]) -> [String] {
+        if index == 0, let first = command.first { return [URL(fileURLWithPath: first).lastPathComponent] }
         switch target {
-        case .cgroup(let c): return URL(fileURLWithPath: c.path).lastPathComponent
+        case .cgroup(let c): return c.path.split(separator: "/").map(String.init)
         case .processTree(let pid):
             let comm = (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            return "\(comm ?? "pid")-\(pid)"
+            return ["\(comm ?? "pid")-\(pid)"]
         }
     }
 }

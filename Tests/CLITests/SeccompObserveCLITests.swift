@@ -84,6 +84,71 @@ final class SeccompObserveCLITests: XCTestCase {
         }
     }
 
+    /// Bad targets and outputs are refused before anything is observed (or any command runs);
+    /// an observation that saw nothing writes no profile and says why (exit 1).
+    func testTargetsAndOutputsAreCheckedFirstAndNothingSeenIsAnError() throws {
+        for bad in ["--pid=0", "--pid=-1"] {
+            let result = try run([bad, "--duration", "1s"])
+            XCTAssertEqual(result.status, 2, "\(bad): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("not a process id"), result.stderr)
+        }
+        let threads = Process()
+        threads.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        threads.arguments = ["-c", "import threading, time; t = threading.Thread(target=time.sleep, args=(30,)); t.start(); print(flush=True); t.join()"]
+        threads.standardOutput = Pipe()
+        try threads.run()
+        defer { threads.terminate(); threads.waitUntilExit() }
+        var tid: Int32?
+        ToolProcess.waitUntil(seconds: 10) {
+            tid = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(threads.processIdentifier)/task"))?
+                .compactMap(Int32.init).first { $0 != threads.processIdentifier }
+            return tid != nil
+        }
+        let thread = try run(["--pid", String(try XCTUnwrap(tid)), "--duration", "1s"])
+        XCTAssertEqual(thread.status, 2, thread.stderr)
+        XCTAssertTrue(thread.stderr.contains("a thread of process \(threads.processIdentifier)"), thread.stderr)
+        let marker = scratch.appendingPathComponent("ran")
+        let unwritable = try run(["-o", "/proc/no-such-dir/p.seccomp.json", "--", "/bin/sh", "-c", "touch \(marker.path)"])
+        XCTAssertEqual(unwritable.status, 2, unwritable.stderr)
+        XCTAssertTrue(unwritable.stderr.contains("-o /proc/no-such-dir/p.seccomp.json: cannot write in /proc/no-such-dir"), unwritable.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path), "the command ran before the output was checked")
+        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let idle = "\(mount)/seccomp-forge-test-idle-\(getpid())"
+        XCTAssertEqual(mkdir(idle, 0o755), 0)
+        defer { rmdir(idle) }
+        let empty = try run(["--cgroup", idle, "--duration", "300ms"])
+        XCTAssertEqual(empty.status, 1, empty.stderr)
+        XCTAssertTrue(empty.stderr.contains("no calls observed for"), empty.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("seccomp-forge-test-idle-\(getpid()).seccomp.json").path))
+    }
+
+    /// Two cgroups whose directories share a name get two files, named by their paths.
+    func testTargetsWithTheSameNameGetDistinctFiles() throws {
+        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let parents = ["\(mount)/seccomp-forge-test-p-\(getpid())", "\(mount)/seccomp-forge-test-q-\(getpid())"]
+        let leaves = parents.map { $0 + "/app" }
+        for dir in parents + leaves { XCTAssertEqual(mkdir(dir, 0o755), 0) }
+        defer { for dir in (parents + leaves).reversed() { rmdir(dir) } }
+        let (observer, _, err) = try start(["--cgroup", leaves[0], "--cgroup", leaves[1], "--duration", "1h"])
+        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        for dir in leaves {
+            let work = Process()
+            work.executableURL = URL(fileURLWithPath: "/bin/sh")
+            work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid 2"]
+            try work.run()
+            work.waitUntilExit()
+        }
+        kill(observer.processIdentifier, SIGINT)
+        observer.waitUntilExit()
+        XCTAssertEqual(observer.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        for parent in parents {
+            let name = URL(fileURLWithPath: parent).lastPathComponent + "-app.seccomp.json"
+            XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent(name).path), name)
+        }
+    }
+
     /// Two cgroups observed by one program, one profile each; Ctrl-C ends it early and keeps everything.
     func testSeveralTargetsAndInterrupt() throws {
         let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")

@@ -91,6 +91,22 @@ final class ObserverTests: XCTestCase {
         XCTAssertTrue(names(recording, .x86).contains("exit_group"))
     }
 
+    /// int 0x80 from 64-bit code is an i386 call (the kernel sets TS_COMPAT; seccomp checks it
+    /// against AUDIT_ARCH_I386): i386's getpid (20), not x86_64's writev (20), on both attach points.
+    /// The profile generated from it then runs the program under the compiled filter.
+    func testInt80From64BitCodeIsAnI386Call() throws {
+        try requireKernelFeatures()
+        for raw in [false, true] {
+            if raw { setenv("SECCOMP_FORGE_FORCE_RAW_TP", "1", 1) } else { unsetenv("SECCOMP_FORGE_FORCE_RAW_TP") }
+            defer { unsetenv("SECCOMP_FORGE_FORCE_RAW_TP") }
+            let outcome = try observe([Self.helpers + "/int80", "5"])
+            XCTAssertEqual(outcome.commandStatus, 0)
+            let recording = outcome.recordings[0]
+            XCTAssertEqual(recording.counts["SCMP_ARCH_X86"]?["getpid"], 5, "raw_tp: \(raw): \(recording.counts)")
+            XCTAssertNil(recording.counts["SCMP_ARCH_X86_64"]?["writev"], "raw_tp: \(raw)")
+        }
+    }
+
     func testCallsOutsideTheTargetAreNotRecorded() throws {
         try requireKernelFeatures()
         // A busy neighbour making the same call outside the target cgroup.
