@@ -33,8 +33,13 @@ public final class ObservationSession {
 
     /// Resolves targets and attaches. `command` gets a fresh cgroup as an extra, first target.
     public init(cgroups: [String], pids: [Int32], command: [String]?) throws {
+        stopSignal = 0
+        for stop in [SIGINT, SIGTERM, SIGHUP] { signal(stop) { stopSignal = $0 } }
         var targets: [ObservationTarget] = []
         var commandCgroup: CommandCgroup?
+        // Whatever fails below, the command's cgroup does not outlive it.
+        var succeeded = false
+        defer { if !succeeded { commandCgroup?.remove() } }
         if let command, !command.isEmpty {
             guard geteuid() == 0 else {
                 throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
@@ -65,17 +70,14 @@ public final class ObservationSession {
         self.command = command
         self.commandCgroup = commandCgroup
         self.observer = try SyscallObserver(targets: targets)
+        succeeded = true
     }
 
-    /// Runs until `duration` (seconds) passes, the command tree exits, or SIGINT/SIGTERM.
+    /// Runs until `duration` (seconds) passes, the command tree exits, or SIGINT, SIGTERM or
+    /// SIGHUP (a closed terminal) arrives. Those signals are caught from the session's creation
+    /// on, and stay caught afterwards, so no signal between set-up and the end — writing the
+    /// files included — loses what was gathered or leaves the command's cgroup behind.
     public func run(duration: Double?, progressEvery: Double = 0.5, progress: ((Progress) -> Void)? = nil) throws -> Outcome {
-        stopSignal = 0
-        let previousInt = signal(SIGINT) { stopSignal = $0 }
-        let previousTerm = signal(SIGTERM) { stopSignal = $0 }
-        defer {
-            signal(SIGINT, previousInt)
-            signal(SIGTERM, previousTerm)
-        }
         let start = Date()
         var child: pid_t?
         if let command, let commandCgroup {

@@ -123,6 +123,24 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("seccomp-forge-test-idle-\(getpid()).seccomp.json").path))
     }
 
+    /// A closed terminal (SIGHUP) ends the observation like Ctrl-C: everything is written,
+    /// the command is ended and its cgroup removed.
+    func testHangupKeepsEverythingAndLeavesNothing() throws {
+        let (observer, out, err) = try start(["-o", "hup.seccomp.json", "--", "/bin/sh", "-c", "echo ready; exec sleep 60"])
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(out, contains: "ready") })
+        kill(observer.processIdentifier, SIGHUP)
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { !observer.isRunning }, "still running after SIGHUP")
+        let log = try String(contentsOf: err, encoding: .utf8)
+        XCTAssertTrue(log.contains("Stopped by signal \(SIGHUP)"), log)
+        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("hup.recording.json"))) as! [String: Any]
+        let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
+        XCTAssertGreaterThanOrEqual(counts["execve"] ?? 0, 2, "sh, then sleep (and the PATH lookups before it)")
+        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: mount).filter { $0.hasPrefix("seccomp-forge-\(observer.processIdentifier)-") }
+        XCTAssertEqual(leftovers, [], "the command's cgroup was left behind")
+    }
+
     /// Two cgroups whose directories share a name get two files, named by their paths.
     func testTargetsWithTheSameNameGetDistinctFiles() throws {
         let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
