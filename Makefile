@@ -56,7 +56,11 @@ $(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
 # that install a filter in themselves and make one call.
 helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32 \
 	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads $(HELPERS)/run-filtered \
-	$(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32 $(HELPERS)/hostile $(HELPERS)/sockets32 $(HELPERS)/int80
+	$(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32 $(HELPERS)/hostile $(HELPERS)/sockets32 $(HELPERS)/int80 $(HELPERS)/leader-exits
+
+$(HELPERS)/leader-exits: tools/probe/leader-exits.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -pthread -o $@ $<
 
 $(HELPERS)/int80: tools/probe/int80.c
 	@mkdir -p $(HELPERS)

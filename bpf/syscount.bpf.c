@@ -38,6 +38,8 @@ const volatile __u64 target_cgroup_id[MAX_TARGETS] = {};
 const volatile __u32 target_cgroup_level[MAX_TARGETS] = {};
 const volatile bool have_pid_targets = false;
 const volatile __u32 nr_cpus = 1;
+/* The observer's own process: never counted, even when it runs inside a target. */
+const volatile __u32 observer_tgid = 0;
 
 /* What the task now running on each CPU is. */
 __u32 verdict[MAX_CPUS] = {};
@@ -80,6 +82,8 @@ static __always_inline void bump(__u32 key, void *map)
  * level (no steps for a task directly in the target) and compares ids. */
 static __always_inline __u32 verdict_for(struct task_struct *task)
 {
+	if (observer_tgid != 0 && task->tgid == observer_tgid)
+		return VERDICT_OUTSIDE;
 	if (target_count > 0) {
 		struct cgroup *cgrp = task->cgroups->dfl_cgrp;
 		int level = cgrp->level;
@@ -182,9 +186,13 @@ static __always_inline int on_fork(__u32 ptgid, __u32 ctgid)
 	return 0;
 }
 
-static __always_inline int on_exit(__u32 pid, __u32 tgid)
+/* A process leaves its tree when its last thread exits (`group_dead`: the thread
+ * group's live count reached 0), not when its leader does: a leader may
+ * pthread_exit while the other threads go on, and a thread that execs becomes
+ * the leader. */
+static __always_inline int on_exit(__u32 tgid, bool group_dead)
 {
-	if (have_pid_targets && pid == tgid)
+	if (have_pid_targets && group_dead)
 		bpf_map_delete_elem(&tasks, &tgid);
 	return 0;
 }
@@ -202,7 +210,7 @@ int BPF_PROG(moved_btf) { return forget_verdicts(); }
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child) { return on_fork(parent->tgid, child->tgid); }
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(exit_btf, struct task_struct *task) { return on_exit(task->pid, task->tgid); }
+int BPF_PROG(exit_btf, struct task_struct *task) { return on_exit(task->tgid, task->signal->live.counter == 0); }
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(count_raw, struct pt_regs *regs, long id)
@@ -225,7 +233,7 @@ int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(exit_raw, struct task_struct *task)
 {
-	return on_exit(BPF_CORE_READ(task, pid), BPF_CORE_READ(task, tgid));
+	return on_exit(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, signal, live.counter) == 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -44,6 +44,7 @@ static int load(struct sf_observer *obs, bool btf, const uint64_t *ids, const ui
 	}
 	skel->rodata->have_pid_targets = pid_targets;
 	skel->rodata->nr_cpus = (uint32_t)obs->ncpus;
+	skel->rodata->observer_tgid = (uint32_t)getpid();
 	/* One set of programs: tp_btf, or the raw_tp twins. Fork/exit only for process trees. */
 	struct bpf_program *btf_progs[] = { skel->progs.count_btf, skel->progs.switch_btf, skel->progs.moved_btf,
 					    skel->progs.fork_btf, skel->progs.exit_btf };

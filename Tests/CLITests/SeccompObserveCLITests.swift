@@ -141,6 +141,39 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertEqual(leftovers, [], "the command's cgroup was left behind")
     }
 
+    /// --pid keeps following a process whose main thread left (pthread_exit) while its
+    /// other thread goes on and forks: every call of the tree is counted.
+    func testProcessTreeOutlivesItsLeaderThread() throws {
+        let program = Process()
+        program.executableURL = URL(fileURLWithPath: Self.helpers + "/leader-exits")
+        program.arguments = ["1500"]
+        let pipe = Pipe()
+        program.standardOutput = pipe
+        try program.run()
+        defer { if program.isRunning { program.terminate() } }
+        let pid = program.processIdentifier
+        let result = try run(["--pid", String(pid), "--duration", "4s", "-o", "tree.seccomp.json"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("tree.recording.json"))) as! [String: Any]
+        let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
+        XCTAssertEqual(counts["getppid"], 8, "3 from the remaining thread, 5 from the child it forked: \(counts)")
+    }
+
+    /// The observer does not count itself, even when it runs inside its target.
+    func testTheObserverExcludesItself() throws {
+        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let inside = "\(mount)/seccomp-forge-test-self-\(getpid())"
+        XCTAssertEqual(mkdir(inside, 0o755), 0)
+        defer { rmdir(inside) }
+        let observe = ToolProcess.binary("seccomp-observe")
+        let result = try ToolProcess.run("/bin/sh", ["-c", "echo $$ > \(inside)/cgroup.procs && exec \(observe) --cgroup \(inside) --duration 500ms -o self.seccomp.json"],
+                                         in: scratch, directory: scratch)
+        // Nothing else ran there: the observer alone, so nothing is recorded (exit 1, no profile).
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("no calls observed"), result.stderr)
+    }
+
     /// Two cgroups whose directories share a name get two files, named by their paths.
     func testTargetsWithTheSameNameGetDistinctFiles() throws {
         let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
