@@ -80,8 +80,15 @@ public final class SyscallObserver {
                     close()
                     throw ObserverError("no process with pid \(pid)", status: 2)
                 }
-                for tgid in Self.threadGroupAndDescendants(of: pid) {
-                    _ = sf_observer_add_process(handle, UInt32(tgid), UInt32(i))
+                // The fork hook is attached already: a process forked by one that is in the
+                // map is added by the kernel. One forked by a process still waiting here to be
+                // added would be missed, so scan again until a pass finds nobody new.
+                var added: Set<Int32> = []
+                for _ in 0..<100 {
+                    let found = Set(Self.threadGroupAndDescendants(of: pid)).subtracting(added)
+                    if found.isEmpty { break }
+                    for tgid in found { _ = sf_observer_add_process(handle, UInt32(tgid), UInt32(i)) }
+                    added.formUnion(found)
                 }
             }
         }
