@@ -103,6 +103,20 @@ int sf_observer_open(struct sf_observer **out, const uint64_t *ids, const uint32
 	return 0;
 }
 
+int sf_observer_tracked(struct sf_observer *obs, uint32_t target)
+{
+	struct bpf_map *map = obs->skel->maps.tasks;
+	uint32_t key, next, value;
+	int count = 0, rc = bpf_map__get_next_key(map, NULL, &next, sizeof(next));
+	while (rc == 0) {
+		key = next;
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0) == 0 && value == target + 1)
+			count++;
+		rc = bpf_map__get_next_key(map, &key, &next, sizeof(next));
+	}
+	return rc == -ENOENT ? count : rc;
+}
+
 int sf_observer_add_process(struct sf_observer *obs, uint32_t tgid, uint32_t target)
 {
 	uint32_t value = target + 1;

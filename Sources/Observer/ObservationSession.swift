@@ -73,6 +73,24 @@ public final class ObservationSession {
         succeeded = true
     }
 
+    /// Target processes already under a seccomp filter (`Seccomp: 2` in /proc/PID/status):
+    /// calls their filter rejects never reach sys_enter, so they cannot be recorded.
+    public var alreadyFiltered: [Int32] {
+        var pids: [Int32] = []
+        for target in targets {
+            switch target {
+            case .processTree(let pid): pids += SyscallObserver.threadGroupAndDescendants(of: pid)
+            case .cgroup(let c):
+                let procs = (try? String(contentsOfFile: c.path + "/cgroup.procs", encoding: .utf8)) ?? ""
+                pids += procs.split(separator: "\n").compactMap { Int32($0) }
+            }
+        }
+        return pids.filter { pid in
+            ((try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? "")
+                .split(separator: "\n").contains { $0.hasPrefix("Seccomp:") && $0.hasSuffix("2") }
+        }
+    }
+
     /// Runs until `duration` (seconds) passes, the command tree exits, or SIGINT, SIGTERM or
     /// SIGHUP (a closed terminal) arrives. Those signals are caught from the session's creation
     /// on, and stay caught afterwards, so no signal between set-up and the end — writing the
@@ -85,6 +103,7 @@ public final class ObservationSession {
         }
         var childStatus: Int32?
         var lastReport = 0.0
+        var lastTreeCheck = 0.0
         var seen: Set<String> = []
         while true {
             let elapsed = Date().timeIntervalSince(start)
@@ -96,6 +115,12 @@ public final class ObservationSession {
             if stopSignal != 0 { break }
             if let duration, elapsed >= duration { break }
             if child != nil, childStatus != nil, !(commandCgroup?.cgroup.isPopulated ?? false) { break }
+            // Only process trees, and all gone: nothing more can be seen.
+            if command == nil, elapsed - lastTreeCheck >= 0.25,
+               targets.allSatisfy({ if case .processTree = $0 { return true }; return false }) {
+                lastTreeCheck = elapsed
+                if observer.processTreesGone { break }
+            }
             if let progress, elapsed - lastReport >= progressEvery {
                 lastReport = elapsed
                 let now = try observer.snapshot(seconds: elapsed)

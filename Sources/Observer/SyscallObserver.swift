@@ -102,6 +102,14 @@ public final class SyscallObserver {
         return sf_observer_attach_kind(handle) == SF_ATTACH_TP_BTF ? "tp_btf/sys_enter" : "raw_tp/sys_enter"
     }
 
+    /// Whether every process-tree target's tree is gone (false when there are none).
+    public var processTreesGone: Bool {
+        guard let handle else { return true }
+        let trees = targets.enumerated().filter { if case .processTree = $0.element { return true }; return false }
+        guard !trees.isEmpty else { return false }
+        return trees.allSatisfy { sf_observer_tracked(handle, UInt32($0.offset)) == 0 }
+    }
+
     /// Detaches and unloads; safe to call twice.
     public func close() {
         if let handle { sf_observer_close(handle) }

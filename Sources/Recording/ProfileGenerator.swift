@@ -3,6 +3,9 @@ import SyscallTable
 
 /// Turns a recording into the profile that allows exactly what was seen.
 public enum ProfileGenerator {
+    /// Calls with an older fallback that libc uses only on ENOSYS (Docker's default answers clone3 so).
+    public static let enosysFallbacks = ["clone3"]
+
     /// `defaultAction` denies everything else (`SCMP_ACT_ERRNO` with EPERM unless told
     /// otherwise). One ALLOW entry per ABI seen, names sorted; the architectures
     /// list every ABI seen, native first. OCI profiles apply names to every listed
@@ -17,6 +20,15 @@ public enum ProfileGenerator {
             let names = recording.counts[abi, default: [:]].keys.sorted()
             entries.append(SyscallEntry(names: names, action: "SCMP_ACT_ALLOW",
                                         comment: "observed under \(abi) (\(recording.target))"))
+        }
+        // Calls a libc tries first and falls back from only on ENOSYS: if not seen (an
+        // existing filter may have answered them before sys_enter), answer ENOSYS as
+        // Docker's default does, so pthread_create still falls back to clone.
+        let seen = Set(recording.counts.values.flatMap(\.keys))
+        let fallbacks = Self.enosysFallbacks.filter { !seen.contains($0) }
+        if !fallbacks.isEmpty && defaultAction != "SCMP_ACT_ALLOW" {
+            entries.append(SyscallEntry(names: fallbacks, action: "SCMP_ACT_ERRNO", errnoRet: 38,
+                                        comment: "not seen: ENOSYS, so libc falls back (as Docker's default answers them)"))
         }
         let errno = defaultAction == "SCMP_ACT_ERRNO" ? defaultErrnoRet : nil
         return Profile(defaultAction: defaultAction, defaultErrnoRet: errno,

@@ -98,6 +98,10 @@ struct ObserveCommand: ParsableCommand {
             try Self.checkWritable(path)
         }
         let interactive = isatty(STDERR_FILENO) != 0 && !quiet && !json
+        let filtered = session.alreadyFiltered
+        if !filtered.isEmpty && !quiet {
+            note("warning: \(filtered.count) target process(es) already run under a seccomp filter (pid \(filtered.prefix(5).map(String.init).joined(separator: ", "))\(filtered.count > 5 ? ", ..." : "")): calls that filter rejects never reach the tracepoint and will be missing from the profile")
+        }
         if !quiet && !json {
             let what = session.targets.map(\.description).joined(separator: ", ")
             note("Tracing syscalls of \(command.isEmpty ? what : command.joined(separator: " ")) (\(session.attachPoint))...")

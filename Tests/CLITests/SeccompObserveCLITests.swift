@@ -159,6 +159,33 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertEqual(counts["getppid"], 8, "3 from the remaining thread, 5 from the child it forked: \(counts)")
     }
 
+    /// --pid without --duration ends when the process tree is gone; a target already under a
+    /// seccomp filter is reported (what its filter rejects cannot be seen).
+    func testProcessTreeRunEndsWithTheTreeAndFilteredTargetsAreReported() throws {
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: ToolProcess.binary("seccomp-sandbox"))
+        sleeper.arguments = ["--profile", "container-default", "--", "/bin/sh", "-c", "sleep 1; /bin/true"]
+        sleeper.environment = ProcessInfo.processInfo.environment.merging(["SECCOMP_FORGE_NO_CACHE": "1"]) { $1 }
+        try sleeper.run()
+        defer { if sleeper.isRunning { sleeper.terminate() } }
+        var shell: Int32?
+        ToolProcess.waitUntil(seconds: 5) {
+            // The sandbox's child running sh (not seccomp-profile, which it may run first to compile).
+            let children = (try? String(contentsOfFile: "/proc/\(sleeper.processIdentifier)/task/\(sleeper.processIdentifier)/children", encoding: .utf8)) ?? ""
+            shell = children.split(separator: " ").compactMap { Int32($0) }.first { pid in
+                (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sh") == true
+            }
+            return shell != nil
+        }
+        let started = Date()
+        let result = try run(["--pid", String(try XCTUnwrap(shell)), "-o", "tree.seccomp.json"])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "did not end with the tree")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("already run under a seccomp filter"), result.stderr)
+        let profile = try String(contentsOf: scratch.appendingPathComponent("tree.seccomp.json"), encoding: .utf8)
+        XCTAssertTrue(profile.contains("\"exit_group\""), profile)
+    }
+
     /// The observer does not count itself, even when it runs inside its target.
     func testTheObserverExcludesItself() throws {
         let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")

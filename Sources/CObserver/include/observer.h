@@ -32,6 +32,9 @@ int sf_observer_open(struct sf_observer **out, const uint64_t *cgroup_ids, const
 /* Adds a process (thread group) to process-tree target `target`. */
 int sf_observer_add_process(struct sf_observer *obs, uint32_t tgid, uint32_t target);
 
+/* How many processes a process-tree target still holds (its tree is gone at 0), or -errno. */
+int sf_observer_tracked(struct sf_observer *obs, uint32_t target);
+
 /* The attach point in use. */
 enum sf_attach_kind sf_observer_attach_kind(const struct sf_observer *obs);
 
