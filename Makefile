@@ -12,6 +12,8 @@ DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-de
 BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf
 CLANG      ?= clang
+# The BPF target's pt_regs layout: the kernel's name for this machine's architecture.
+BPF_ARCH   := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
 DOCKER_DEFAULT ?= corpus/docker/default.json
 
 .PHONY: all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean
@@ -47,7 +49,7 @@ $(BPF)/vmlinux.h:
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 
 $(BPF)/syscount.bpf.o: bpf/syscount.bpf.c $(BPF)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I$(BPF) -c $< -o $@
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -c $< -o $@
 
 $(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
 	bpftool gen skeleton $< name syscount_bpf > $@
@@ -138,7 +140,7 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	@sh tools/bench/combine.sh
 
 $(BPF)/empty.bpf.o: bpf/empty.bpf.c $(BPF)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 -I$(BPF) -c $< -o $@
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -c $< -o $@
 
 $(HELPERS)/attach-empty: tools/bench/attach-empty.c
 	@mkdir -p $(HELPERS)

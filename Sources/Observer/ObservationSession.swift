@@ -1,3 +1,4 @@
+import CObserver
 import Foundation
 import Recording
 
@@ -66,6 +67,9 @@ public final class ObservationSession {
             targets.append(.processTree(pid: pid))
         }
         guard !targets.isEmpty else { throw ObserverError("nothing to observe: give --cgroup, --pid or -- COMMAND", status: 2) }
+        guard targets.count <= Int(SF_MAX_TARGETS) else {
+            throw ObserverError("\(targets.count) targets: one observer takes at most \(SF_MAX_TARGETS) (a cgroup covers everything below it: observe a common parent)", status: 2)
+        }
         self.targets = targets
         self.command = command
         self.commandCgroup = commandCgroup
