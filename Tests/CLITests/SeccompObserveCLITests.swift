@@ -30,6 +30,21 @@ final class SeccompObserveCLITests: XCTestCase {
         return (process, out, err)
     }
 
+    /// Where cgroup v2 is mounted (/sys/fs/cgroup/unified on this hybrid layout).
+    func cgroupMount() throws -> String {
+        try XCTUnwrap(try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
+            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) })
+    }
+
+    /// Runs call-n-times getppid N in the cgroup at `dir`, to completion.
+    func callGetppid(_ n: Int, in dir: String) throws {
+        let work = Process()
+        work.executableURL = URL(fileURLWithPath: "/bin/sh")
+        work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid \(n)"]
+        try work.run()
+        work.waitUntilExit()
+    }
+
     func run(_ arguments: [String], prefix: [String] = []) throws -> ToolProcess.Result {
         let (process, out, err) = try start(arguments, prefix: prefix)
         process.waitUntilExit()
@@ -115,8 +130,7 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertEqual(unwritable.status, 2, unwritable.stderr)
         XCTAssertTrue(unwritable.stderr.contains("-o /proc/no-such-dir/p.seccomp.json: cannot write in /proc/no-such-dir"), unwritable.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path), "the command ran before the output was checked")
-        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
-            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let mount = try cgroupMount()
         let idle = "\(mount)/seccomp-forge-test-idle-\(getpid())"
         XCTAssertEqual(mkdir(idle, 0o755), 0)
         defer { rmdir(idle) }
@@ -138,8 +152,7 @@ final class SeccompObserveCLITests: XCTestCase {
         let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("hup.recording.json"))) as! [String: Any]
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
         XCTAssertGreaterThanOrEqual(counts["execve"] ?? 0, 2, "sh, then sleep (and the PATH lookups before it)")
-        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
-            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let mount = try cgroupMount()
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: mount).filter { $0.hasPrefix("seccomp-forge-\(observer.processIdentifier)-") }
         XCTAssertEqual(leftovers, [], "the command's cgroup was left behind")
     }
@@ -191,8 +204,7 @@ final class SeccompObserveCLITests: XCTestCase {
 
     /// The observer does not count itself, even when it runs inside its target.
     func testTheObserverExcludesItself() throws {
-        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
-            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let mount = try cgroupMount()
         let inside = "\(mount)/seccomp-forge-test-self-\(getpid())"
         XCTAssertEqual(mkdir(inside, 0o755), 0)
         defer { rmdir(inside) }
@@ -206,21 +218,14 @@ final class SeccompObserveCLITests: XCTestCase {
 
     /// Two cgroups whose directories share a name get two files, named by their paths.
     func testTargetsWithTheSameNameGetDistinctFiles() throws {
-        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
-            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let mount = try cgroupMount()
         let parents = ["\(mount)/seccomp-forge-test-p-\(getpid())", "\(mount)/seccomp-forge-test-q-\(getpid())"]
         let leaves = parents.map { $0 + "/app" }
         for dir in parents + leaves { XCTAssertEqual(mkdir(dir, 0o755), 0) }
         defer { for dir in (parents + leaves).reversed() { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", leaves[0], "--cgroup", leaves[1], "--duration", "1h"])
         ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
-        for dir in leaves {
-            let work = Process()
-            work.executableURL = URL(fileURLWithPath: "/bin/sh")
-            work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid 2"]
-            try work.run()
-            work.waitUntilExit()
-        }
+        for dir in leaves { try callGetppid(2, in: dir) }
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
         XCTAssertEqual(observer.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
@@ -232,21 +237,14 @@ final class SeccompObserveCLITests: XCTestCase {
 
     /// Two cgroups observed by one program, one profile each; Ctrl-C ends it early and keeps everything.
     func testSeveralTargetsAndInterrupt() throws {
-        let mount = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8).split(separator: "\n")
-            .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) }!
+        let mount = try cgroupMount()
         let a = "\(mount)/seccomp-forge-test-a-\(getpid())", b = "\(mount)/seccomp-forge-test-b-\(getpid())"
         for dir in [a, b] { XCTAssertEqual(mkdir(dir, 0o755), 0) }
         defer { for dir in [a, b] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", a, "--cgroup", b, "--duration", "1h", "-o", "a.json", "-o", "b.json"])
         // Wait for the attach message before starting the workloads.
         ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
-        for (dir, n) in [(a, 4), (b, 6)] {
-            let work = Process()
-            work.executableURL = URL(fileURLWithPath: "/bin/sh")
-            work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid \(n)"]
-            try work.run()
-            work.waitUntilExit()
-        }
+        for (dir, n) in [(a, 4), (b, 6)] { try callGetppid(n, in: dir) }
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
         let log = try String(contentsOf: err, encoding: .utf8)
