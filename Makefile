@@ -133,6 +133,8 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	@sh tools/bench/compiler-bench.sh $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle $(DOCKER_DEFAULT)
 	@python3 tools/bench/compile-time-bench.py $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle --timeout 60 \
 	  --markdown docs/benchmarks-compile-time.md
+	$(SWIFT) build -c release --product seccomp-forgePackageTests
+	@sh tools/bench/differential-report.sh $(abspath $(HELPERS)) $(abspath $(RELEASE)) docs/benchmarks-differential.md
 	@python3 tools/bench/observer-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o \
 	  --markdown docs/benchmarks-observer.md
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \

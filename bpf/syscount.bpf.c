@@ -5,10 +5,13 @@
  * The question "is this task observed?" is answered at context switch, not
  * at every syscall: sched_switch stores a verdict for the incoming task in a
  * per-CPU slot, so the syscall path of a process that is not observed costs
- * one CPU-id read (inlined) and one compare. Observed calls add a look at
- * the caller's code segment (32-bit code means an i386 call) and a per-CPU
- * counter increment: no helper calls, no atomics, no event per call. A task moving between cgroups, or targets being added,
- * clears the verdicts; the next syscall on each CPU works them out again.
+ * one CPU-id read (inlined) and one compare. A verdict is the set of targets
+ * the task belongs to (a cgroup and its parent, a process and its parent's
+ * tree can both be targets: each gets the call). Observed calls add a look at
+ * the task's TS_COMPAT status (an i386 call) and a per-CPU counter increment
+ * per target: no helper calls, no atomics, no event per call. A task moving
+ * between cgroups, or targets being added, clears the verdicts; the next
+ * syscall on each CPU works them out again.
  *
  * Configuration is read-only data set before load (const volatile), so the
  * verifier removes the branches a run does not use.
@@ -28,7 +31,7 @@
 #define ABIS 3
 #define X32_SYSCALL_BIT 0x40000000
 
-/* Verdict slot values: unknown, not observed, or 2 + target index. */
+/* Verdict slot values: unknown, not observed, or 2 + the set of targets (bit i: target i). */
 #define VERDICT_UNKNOWN 0
 #define VERDICT_OUTSIDE 1
 
@@ -61,8 +64,9 @@ struct {
 	__type(value, __u64);
 } lost SEC(".maps");
 
-/* Process-tree targets: thread-group id → target index + 1. Seeded by the
- * loader; children join at fork, leaders leave at exit. */
+/* Process-tree targets: thread-group id → the set of tree targets it belongs
+ * to (bit i: target i). Seeded by the loader; children join at fork with their
+ * parent's set, processes leave when their last thread exits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -84,6 +88,7 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 {
 	if (observer_tgid != 0 && task->tgid == observer_tgid)
 		return VERDICT_OUTSIDE;
+	__u32 set = 0;
 	if (target_count > 0) {
 		struct cgroup *cgrp = task->cgroups->dfl_cgrp;
 		int level = cgrp->level;
@@ -97,16 +102,16 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 			for (int d = 0; d < MAX_DEPTH && d < level - want; d++)
 				c = c->self.parent->cgroup;
 			if (c->kn->id == target_cgroup_id[i])
-				return 2 + i;
+				set |= 1u << i;
 		}
 	}
 	if (have_pid_targets) {
 		__u32 tgid = task->tgid;
 		__u32 *t = bpf_map_lookup_elem(&tasks, &tgid);
 		if (t)
-			return 1 + *t;
+			set |= *t;
 	}
-	return VERDICT_OUTSIDE;
+	return set ? 2 + set : VERDICT_OUTSIDE;
 }
 
 /* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry
@@ -136,7 +141,7 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		if (v == VERDICT_OUTSIDE)
 			return 0;
 	}
-	__u32 target = (v - 2) & (MAX_TARGETS - 1);
+	__u32 set = v - 2;
 	__u32 abi = ABI_NATIVE;
 	__u64 nr = (__u64)id;
 	if (in_compat_syscall(btf)) {
@@ -145,11 +150,14 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		abi = ABI_X32;
 		nr &= ~(__u64)X32_SYSCALL_BIT;
 	}
-	if (nr >= SLOTS) {
-		bump(target * 2, &lost);
-		return 0;
+	for (__u32 target = 0; target < MAX_TARGETS; target++) {
+		if (!(set & (1u << target)))
+			continue;
+		if (nr >= SLOTS)
+			bump(target * 2, &lost);
+		else
+			bump((target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
 	}
-	bump((target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
 	return 0;
 }
 
@@ -181,8 +189,11 @@ static __always_inline int on_fork(__u32 ptgid, __u32 ctgid)
 	if (!t)
 		return 0;
 	__u32 value = *t;
-	if (bpf_map_update_elem(&tasks, &ctgid, &value, BPF_ANY))
-		bump(((value - 1) & (MAX_TARGETS - 1)) * 2 + 1, &lost);
+	if (bpf_map_update_elem(&tasks, &ctgid, &value, BPF_ANY)) {
+		for (__u32 target = 0; target < MAX_TARGETS; target++)
+			if (value & (1u << target))
+				bump(target * 2 + 1, &lost);
+	}
 	return 0;
 }
 

@@ -110,7 +110,7 @@ int sf_observer_tracked(struct sf_observer *obs, uint32_t target)
 	int count = 0, rc = bpf_map__get_next_key(map, NULL, &next, sizeof(next));
 	while (rc == 0) {
 		key = next;
-		if (bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0) == 0 && value == target + 1)
+		if (bpf_map__lookup_elem(map, &key, sizeof(key), &value, sizeof(value), 0) == 0 && (value & (1u << target)))
 			count++;
 		rc = bpf_map__get_next_key(map, &key, &next, sizeof(next));
 	}
@@ -119,7 +119,10 @@ int sf_observer_tracked(struct sf_observer *obs, uint32_t target)
 
 int sf_observer_add_process(struct sf_observer *obs, uint32_t tgid, uint32_t target)
 {
-	uint32_t value = target + 1;
+	/* A process can be in several trees (a target and its parent both given): add this one to its set. */
+	uint32_t value = 0;
+	bpf_map__lookup_elem(obs->skel->maps.tasks, &tgid, sizeof(tgid), &value, sizeof(value), 0);
+	value |= 1u << target;
 	int rc = bpf_map__update_elem(obs->skel->maps.tasks, &tgid, sizeof(tgid), &value, sizeof(value), BPF_ANY);
 	/* Tasks already running were judged before they joined: judge again. */
 	memset(obs->skel->bss->verdict, 0, sizeof(obs->skel->bss->verdict));

@@ -216,6 +216,26 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("no calls observed"), result.stderr)
     }
 
+    /// Overlapping targets (a cgroup and one below it) each get every call made inside both.
+    func testOverlappingTargetsEachGetTheCalls() throws {
+        let mount = try cgroupMount()
+        let outer = "\(mount)/seccomp-forge-test-outer-\(getpid())", inner = outer + "/inner"
+        for dir in [outer, inner] { XCTAssertEqual(mkdir(dir, 0o755), 0) }
+        defer { for dir in [inner, outer] { rmdir(dir) } }
+        let (observer, _, err) = try start(["--cgroup", outer, "--cgroup", inner, "--duration", "1h", "-o", "outer.json", "-o", "inner.json"])
+        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        try callGetppid(5, in: inner)
+        try callGetppid(2, in: outer)
+        kill(observer.processIdentifier, SIGINT)
+        observer.waitUntilExit()
+        XCTAssertEqual(observer.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        for (file, n) in [("outer.recording.json", 7), ("inner.recording.json", 5)] {
+            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
+            let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
+            XCTAssertEqual(counts["getppid"], n, file)
+        }
+    }
+
     /// Two cgroups whose directories share a name get two files, named by their paths.
     func testTargetsWithTheSameNameGetDistinctFiles() throws {
         let mount = try cgroupMount()
