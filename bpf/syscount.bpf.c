@@ -82,8 +82,8 @@ static __always_inline void bump(__u32 key, void *map)
 }
 
 /* The verdict for a task: plain loads through BTF, no helper calls. Walks
- * from the task's v2 cgroup up through css.parent->cgroup to each target's
- * level (no steps for a task directly in the target) and compares ids. */
+ * from the task's v2 cgroup up through css.parent->cgroup towards each
+ * target, comparing ids. */
 static __always_inline __u32 verdict_for(struct task_struct *task)
 {
 	if (observer_tgid != 0 && task->tgid == observer_tgid)
@@ -95,14 +95,22 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 		for (__u32 i = 0; i < MAX_TARGETS; i++) {
 			if (i >= target_count)
 				break;
+			/* The loader's level is the target's depth below the cgroup2 mount it
+			 * sees; inside a cgroup namespace the kernel's level is deeper by the
+			 * namespace root's. So compare ids on the way up, from the task's own
+			 * cgroup to that minimal level: the same loads as going straight to
+			 * it, and right in any namespace. */
 			int want = (int)target_cgroup_level[i];
 			if (target_cgroup_id[i] == 0 || want > level)
 				continue;
 			struct cgroup *c = cgrp;
-			for (int d = 0; d < MAX_DEPTH && d < level - want; d++)
+			for (int d = 0; d < MAX_DEPTH && d <= level - want; d++) {
+				if (c->kn->id == target_cgroup_id[i]) {
+					set |= 1u << i;
+					break;
+				}
 				c = c->self.parent->cgroup;
-			if (c->kn->id == target_cgroup_id[i])
-				set |= 1u << i;
+			}
 		}
 	}
 	if (have_pid_targets) {

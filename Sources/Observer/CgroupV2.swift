@@ -28,25 +28,34 @@ public struct CgroupV2: Sendable, Equatable {
 
     /// Where cgroup2 is mounted: /sys/fs/cgroup on unified hosts, /sys/fs/cgroup/unified on hybrid ones.
     public static func mountPoint() throws(Failure) -> String {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { throw .noHierarchy }
-        for line in text.split(separator: "\n") {
+        guard let first = mountPoints().first else { throw .noHierarchy }
+        return first
+    }
+
+    /// Every cgroup2 mount point (a container may mount its own view, rooted at its cgroup namespace).
+    static func mountPoints() -> [String] {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { line in
             // ... mount-point ... - fstype source options
             let halves = line.components(separatedBy: " - ")
-            guard halves.count == 2, halves[1].hasPrefix("cgroup2 ") else { continue }
+            guard halves.count == 2, halves[1].hasPrefix("cgroup2 ") else { return nil }
             let fields = halves[0].split(separator: " ")
-            if fields.count > 4 { return String(fields[4]) }
+            return fields.count > 4 ? String(fields[4]) : nil
         }
-        throw .noHierarchy
     }
 
     /// The cgroup at `path` (absolute, or relative to the v2 mount point).
+    /// The level is the depth below the mount; inside a cgroup namespace the kernel's is deeper
+    /// by the namespace root's (the eBPF side matches ids on its way up, so either is right).
     public static func at(_ path: String) throws(Failure) -> CgroupV2 {
-        let mount = try mountPoint()
-        let absolute = path.hasPrefix("/") ? path : mount + "/" + path
+        let first = try mountPoint()
+        let absolute = path.hasPrefix("/") ? path : first + "/" + path
         guard let resolved = realpath(absolute, nil) else { throw .missing(path) }
         let real = String(cString: resolved)
         free(resolved)
-        guard real == mount || real.hasPrefix(mount + "/") else { throw .notV2(path, mount: mount) }
+        guard let mount = mountPoints().filter({ real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }).max(by: { $0.count < $1.count }) else {
+            throw .notV2(path, mount: first)
+        }
         var info = stat()
         guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw .missing(path) }
         let level = real == mount ? 0 : UInt32(real.dropFirst(mount.count).split(separator: "/").count)

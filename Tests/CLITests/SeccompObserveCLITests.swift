@@ -216,6 +216,32 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("no calls observed"), result.stderr)
     }
 
+    /// Inside a cgroup namespace (as in a container) with its own cgroup2 mount, a target's depth
+    /// below that mount is not the kernel's level: calls are still counted, exactly.
+    func testCgroupNamespaceTargetIsCounted() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("unshare (util-linux) is missing") }
+        let mount = try cgroupMount()
+        let outer = "\(mount)/seccomp-forge-test-ns-\(getpid())", target = outer + "/x"
+        for dir in [outer, target] { XCTAssertEqual(mkdir(dir, 0o755), 0) }
+        defer { for dir in [target, outer] { rmdir(dir) } }
+        let view = scratch.appendingPathComponent("cgroup-view").path
+        XCTAssertEqual(mkdir(view, 0o755), 0)
+        let script = scratch.appendingPathComponent("in-namespace.sh")
+        try Data("""
+        mount -t cgroup2 none \(view) || exit 9
+        sh -c 'sleep 0.5; echo $$ > \(view)/x/cgroup.procs; exec \(Self.helpers)/call-n-times getppid 4' &
+        \(ToolProcess.binary("seccomp-observe")) --cgroup \(view)/x --duration 1500ms -o ns.seccomp.json
+        """.utf8).write(to: script)
+        // Enter the outer cgroup first, so the new namespace is rooted there (not at the hierarchy's root).
+        let result = try ToolProcess.run("/bin/sh", ["-c", "echo $$ > \(outer)/cgroup.procs && exec unshare -Cm sh \(script.path)"],
+                                         in: scratch, directory: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("ns.recording.json"))) as! [String: Any]
+        let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
+        XCTAssertEqual(counts["getppid"], 4, "\(counts)")
+        usleep(200_000)  // the namespace's last processes leave the outer cgroup
+    }
+
     /// Overlapping targets (a cgroup and one below it) each get every call made inside both.
     func testOverlappingTargetsEachGetTheCalls() throws {
         let mount = try cgroupMount()
