@@ -99,6 +99,13 @@ public final class ObservationSession {
     /// SIGHUP (a closed terminal) arrives. Those signals are caught from the session's creation
     /// on, and stay caught afterwards, so no signal between set-up and the end — writing the
     /// files included — loses what was gathered or leaves the command's cgroup behind.
+    /// Gives up before running: unloads the programs and removes the command's cgroup
+    /// (a process that exits right after, with exit(), runs no deinitializers).
+    public func abandon() {
+        observer.close()
+        commandCgroup?.remove()
+    }
+
     public func run(duration: Double?, progressEvery: Double = 0.5, progress: ((Progress) -> Void)? = nil) throws -> Outcome {
         let start = Date()
         var child: pid_t?

@@ -85,6 +85,15 @@ struct ObserveCommand: ParsableCommand {
             throw ObserverError("--default-action: \"\(defaultAction)\" is not a denying action (SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG, ...)", status: 2)
         }
         let session = try ObservationSession(cgroups: cgroup, pids: pid, command: command.isEmpty ? nil : command)
+        do {
+            try observe(session, seconds: seconds)
+        } catch {
+            session.abandon()
+            throw error
+        }
+    }
+
+    private func observe(_ session: ObservationSession, seconds: Double?) throws {
         let names = Self.uniqueNames(session.targets.enumerated().map { i, target in Self.outputPathParts(for: target, index: i, command: command) })
         guard output.isEmpty || output.count == names.count else {
             throw ObserverError("-o: \(output.count) file(s) for \(names.count) target(s); give one per target, in order", status: 2)

@@ -126,8 +126,11 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertEqual(thread.status, 2, thread.stderr)
         XCTAssertTrue(thread.stderr.contains("a thread of process \(threads.processIdentifier)"), thread.stderr)
         let marker = scratch.appendingPathComponent("ran")
+        let cgroups = { Set(((try? FileManager.default.contentsOfDirectory(atPath: try self.cgroupMount())) ?? []).filter { $0.hasPrefix("seccomp-forge-") }) }
+        let before = cgroups()
         let unwritable = try run(["-o", "/proc/no-such-dir/p.seccomp.json", "--", "/bin/sh", "-c", "touch \(marker.path)"])
         XCTAssertEqual(unwritable.status, 2, unwritable.stderr)
+        XCTAssertEqual(cgroups().subtracting(before), [], "the refused run left its command cgroup behind")
         XCTAssertTrue(unwritable.stderr.contains("-o /proc/no-such-dir/p.seccomp.json: cannot write in /proc/no-such-dir"), unwritable.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker.path), "the command ran before the output was checked")
         let mount = try cgroupMount()
