@@ -134,9 +134,45 @@ enum sf_attach_kind sf_observer_attach_kind(const struct sf_observer *obs)
 	return obs->kind;
 }
 
+/* Sums a per-CPU array into `out`: batch lookups (BPF_MAP_LOOKUP_BATCH, 4096 keys
+ * a call, as libbpf-tools drain their maps), else one lookup per key on kernels
+ * without batch support for the map type. */
 static int sum_map(struct sf_observer *obs, struct bpf_map *map, uint64_t *out, uint32_t entries)
 {
 	size_t size = (size_t)obs->ncpus * sizeof(uint64_t);
+	enum { CHUNK = 4096 };
+	uint32_t *keys = malloc(CHUNK * sizeof(uint32_t));
+	uint64_t *values = malloc((size_t)CHUNK * size);
+	int fd = bpf_map__fd(map);
+	if (keys && values) {
+		uint32_t done = 0, out_batch = 0;
+		void *in = NULL;
+		int rc = 0;
+		while (done < entries) {
+			uint32_t count = CHUNK;
+			rc = bpf_map_lookup_batch(fd, in, &out_batch, keys, values, &count, NULL);
+			if (rc && rc != -ENOENT)
+				break;
+			for (uint32_t i = 0; i < count; i++) {
+				uint64_t sum = 0;
+				for (int cpu = 0; cpu < obs->ncpus; cpu++)
+					sum += values[(size_t)i * obs->ncpus + cpu];
+				if (keys[i] < entries)
+					out[keys[i]] = sum;
+			}
+			done += count;
+			in = &out_batch;
+			if (rc == -ENOENT || count == 0)
+				break;
+		}
+		if ((rc == 0 || rc == -ENOENT) && done >= entries) {
+			free(keys);
+			free(values);
+			return 0;
+		}
+	}
+	free(keys);
+	free(values);
 	for (uint32_t key = 0; key < entries; key++) {
 		int rc = bpf_map__lookup_elem(map, &key, sizeof(key), obs->percpu, size, 0);
 		if (rc)
@@ -155,6 +191,12 @@ int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost)
 	if (rc)
 		return rc;
 	return sum_map(obs, obs->skel->maps.lost, lost, SF_MAX_TARGETS * 2);
+}
+
+void sf_observer_detach(struct sf_observer *obs)
+{
+	if (obs)
+		syscount_bpf__detach(obs->skel);
 }
 
 void sf_observer_close(struct sf_observer *obs)

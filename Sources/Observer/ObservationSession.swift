@@ -143,6 +143,8 @@ public final class ObservationSession {
             usleep(20_000)
         }
         let seconds = Date().timeIntervalSince(start)
+        // Read once nothing can change the counters any more, not key by key while targets run.
+        observer.detach()
         var recordings = try observer.snapshot(seconds: seconds)
         observer.close()
         if let command, !recordings.isEmpty {

@@ -110,6 +110,11 @@ public final class SyscallObserver {
         return trees.allSatisfy { sf_observer_tracked(handle, UInt32($0.offset)) == 0 }
     }
 
+    /// Stops counting; the counters keep their values for a final, consistent `snapshot`.
+    public func detach() {
+        if let handle { sf_observer_detach(handle) }
+    }
+
     /// Detaches and unloads; safe to call twice.
     public func close() {
         if let handle { sf_observer_close(handle) }

@@ -48,6 +48,10 @@ int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost);
 /* Detaches and unloads everything. */
 void sf_observer_close(struct sf_observer *obs);
 
+/* Stops counting (detaches every program) and keeps the maps, so the final read
+ * sees counts that no longer move. */
+void sf_observer_detach(struct sf_observer *obs);
+
 /*
  * Starts argv[0] (searched in PATH) as a child that first joins the cgroup
  * whose cgroup.procs is open as procs_fd, then executes. Only
