@@ -31,7 +31,9 @@
 #define ABIS 3
 #define X32_SYSCALL_BIT 0x40000000
 
-/* Verdict slot values: unknown, not observed, or 2 + the set of targets (bit i: target i). */
+/* Verdict slot values: unknown, not observed, or, for an observed task,
+ * (set << 4) | (2 + first): the set of its targets (bit i: target i) and the
+ * first of them, so the common case — one target — is one counter bump. */
 #define VERDICT_UNKNOWN 0
 #define VERDICT_OUTSIDE 1
 
@@ -119,7 +121,12 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 		if (t)
 			set |= *t;
 	}
-	return set ? 2 + set : VERDICT_OUTSIDE;
+	if (!set)
+		return VERDICT_OUTSIDE;
+	__u32 first = 0;
+	while (first < MAX_TARGETS - 1 && !(set & (1u << first)))
+		first++;
+	return (set << 4) | (2 + first);
 }
 
 /* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry
@@ -149,7 +156,8 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		if (v == VERDICT_OUTSIDE)
 			return 0;
 	}
-	__u32 set = v - 2;
+	__u32 first = ((v & 0xf) - 2) & (MAX_TARGETS - 1);
+	__u32 set = v >> 4;
 	__u32 abi = ABI_NATIVE;
 	__u64 nr = (__u64)id;
 	if (in_compat_syscall(btf)) {
@@ -157,6 +165,13 @@ static __always_inline int on_sys_enter(long id, bool btf)
 	} else if (nr & X32_SYSCALL_BIT) {
 		abi = ABI_X32;
 		nr &= ~(__u64)X32_SYSCALL_BIT;
+	}
+	if (set == 1u << first) {
+		if (nr >= SLOTS)
+			bump(first * 2, &lost);
+		else
+			bump((first * ABIS + abi) * SLOTS + (__u32)nr, &counts);
+		return 0;
 	}
 	for (__u32 target = 0; target < MAX_TARGETS; target++) {
 		if (!(set & (1u << target)))
