@@ -20,12 +20,27 @@ struct sf_observer {
 	uint64_t *percpu;
 };
 
-static int silent(enum libbpf_print_level level, const char *fmt, va_list args)
+/* libbpf's messages (the verifier's log among them), kept for the caller to show
+ * with --verbose instead of printed: the last 64 KiB of a load. */
+static char libbpf_log[65536];
+static size_t libbpf_log_len;
+
+static int keep_log(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	(void)level;
-	(void)fmt;
-	(void)args;
+	if (libbpf_log_len >= sizeof(libbpf_log) - 1)
+		return 0;
+	int n = vsnprintf(libbpf_log + libbpf_log_len, sizeof(libbpf_log) - libbpf_log_len, fmt, args);
+	if (n > 0)
+		libbpf_log_len += (size_t)n < sizeof(libbpf_log) - libbpf_log_len ? (size_t)n : sizeof(libbpf_log) - libbpf_log_len - 1;
 	return 0;
+}
+
+long sf_observer_log(char *out, size_t size)
+{
+	size_t n = libbpf_log_len < size ? libbpf_log_len : size;
+	memcpy(out, libbpf_log, n);
+	return (long)n;
 }
 
 /* Opens, configures and loads with one of the two sys_enter programs. */
@@ -71,7 +86,8 @@ int sf_observer_open(struct sf_observer **out, const uint64_t *ids, const uint32
 		snprintf(err, errlen, "between 1 and %d targets can be observed at once", SF_MAX_TARGETS);
 		return -EINVAL;
 	}
-	libbpf_set_print(silent);
+	libbpf_log_len = 0;
+	libbpf_set_print(keep_log);
 	struct sf_observer *obs = calloc(1, sizeof(*obs));
 	if (!obs)
 		return -ENOMEM;

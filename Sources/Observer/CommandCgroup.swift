@@ -10,14 +10,14 @@ public final class CommandCgroup {
     /// Creates `seccomp-forge-<pid>-<n>` under the v2 root (or `parent`).
     public init(parent: String? = nil) throws {
         let mount: String
-        do { mount = try CgroupV2.mountPoint() } catch { throw ObserverError(error.description, status: ObserverError.unsupported) }
+        do { mount = try CgroupV2.mountPoint() } catch { throw ObserverError(error.description, kind: .unsupported(errno: ENOENT)) }
         let base = parent ?? mount
         var path = ""
         for n in 0..<1000 {
             path = "\(base)/seccomp-forge-\(getpid())-\(n)"
             if mkdir(path, 0o755) == 0 { break }
             guard errno == EEXIST else {
-                throw ObserverError("cannot create cgroup \(path): \(String(cString: strerror(errno)))", status: ObserverError.notPermitted)
+                throw ObserverError("cannot create cgroup \(path): \(String(cString: strerror(errno)))", kind: .notPermitted)
             }
         }
         do { cgroup = try CgroupV2.at(path) } catch {
@@ -44,7 +44,7 @@ public final class CommandCgroup {
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             let why = execErrno == ENOENT ? "command not found" : String(cString: strerror(execErrno))
-            throw ObserverError("\(arguments[0]): \(why)", status: execErrno == ENOENT ? 127 : 126)
+            throw ObserverError("\(arguments[0]): \(why)", kind: .commandFailed(errno: execErrno))
         }
         return pid
     }

@@ -44,7 +44,7 @@ public final class ObservationSession {
         if let command, !command.isEmpty {
             guard geteuid() == 0 else {
                 throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
-                                    status: ObserverError.notPermitted)
+                                    kind: .notPermitted)
             }
             let cg = try CommandCgroup()
             commandCgroup = cg
@@ -52,23 +52,23 @@ public final class ObservationSession {
         }
         for path in cgroups {
             do { targets.append(.cgroup(try CgroupV2.at(path))) } catch {
-                throw ObserverError("--cgroup \(path): \(error.description)", status: 2)
+                throw ObserverError("--cgroup \(path): \(error.description)", kind: .badRequest)
             }
         }
         for pid in pids {
             // kill(0) and kill(-1) address process groups and every process: never a target.
-            guard pid > 0 else { throw ObserverError("--pid \(pid): not a process id (give a positive pid)", status: 2) }
-            guard kill(pid, 0) == 0 || errno == EPERM else { throw ObserverError("--pid \(pid): no such process", status: 2) }
+            guard pid > 0 else { throw ObserverError("--pid \(pid): not a process id (give a positive pid)", kind: .badRequest) }
+            guard kill(pid, 0) == 0 || errno == EPERM else { throw ObserverError("--pid \(pid): no such process", kind: .badRequest) }
             if let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Tgid:") }),
                let tgid = Int32(line.dropFirst(5).trimmingCharacters(in: .whitespaces)), tgid != pid {
-                throw ObserverError("--pid \(pid): a thread of process \(tgid); give --pid \(tgid) (a process and all its threads)", status: 2)
+                throw ObserverError("--pid \(pid): a thread of process \(tgid); give --pid \(tgid) (a process and all its threads)", kind: .badRequest)
             }
             targets.append(.processTree(pid: pid))
         }
-        guard !targets.isEmpty else { throw ObserverError("nothing to observe: give --cgroup, --pid or -- COMMAND", status: 2) }
+        guard !targets.isEmpty else { throw ObserverError("nothing to observe: give --cgroup, --pid or -- COMMAND", kind: .badRequest) }
         guard targets.count <= Int(SF_MAX_TARGETS) else {
-            throw ObserverError("\(targets.count) targets: one observer takes at most \(SF_MAX_TARGETS) (a cgroup covers everything below it: observe a common parent)", status: 2)
+            throw ObserverError("\(targets.count) targets: one observer takes at most \(SF_MAX_TARGETS) (a cgroup covers everything below it: observe a common parent)", kind: .badRequest)
         }
         self.targets = targets
         self.command = command

@@ -17,17 +17,33 @@ public enum ObservationTarget: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// What went wrong, as a value: the library says what and why; the command-line
+/// tool alone decides the wording around it and the exit status (see ObserveCommand).
 public struct ObserverError: Error, CustomStringConvertible {
+    public enum Kind: Equatable, Sendable {
+        /// A target, output or argument the caller gave is wrong.
+        case badRequest
+        /// The caller lacks the privileges (root, or CAP_BPF and CAP_PERFMON).
+        case notPermitted
+        /// The kernel lacks a feature (BTF, a program type, a tracepoint); `errno` from the kernel.
+        case unsupported(errno: Int32)
+        /// The command to launch: not found (ENOENT) or not executable.
+        case commandFailed(errno: Int32)
+        /// Nothing was observed for a target.
+        case nothingObserved
+        /// Anything else (I/O, a failed map read); `errno` when there is one.
+        case failed(errno: Int32?)
+    }
+
     public var description: String
-    /// Distinct exit status for the command-line tools.
-    public var status: Int32
+    public var kind: Kind
+    /// libbpf's own messages (the verifier's log among them), for --verbose.
+    public var log: String?
 
-    public static let notPermitted: Int32 = 77
-    public static let unsupported: Int32 = 69
-
-    public init(_ description: String, status: Int32 = 1) {
+    public init(_ description: String, kind: Kind = .failed(errno: nil), log: String? = nil) {
         self.description = description
-        self.status = status
+        self.kind = kind
+        self.log = log
     }
 }
 
@@ -45,11 +61,11 @@ public final class SyscallObserver {
     public init(targets: [ObservationTarget]) throws {
         guard geteuid() == 0 else {
             throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
-                                status: ObserverError.notPermitted)
+                                kind: .notPermitted)
         }
         guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
             throw ObserverError("this kernel has no BTF (/sys/kernel/btf/vmlinux): build it with CONFIG_DEBUG_INFO_BTF=y",
-                                status: ObserverError.unsupported)
+                                kind: .unsupported(errno: ENOENT))
         }
         self.targets = targets
         var ids: [UInt64] = []
@@ -69,16 +85,16 @@ public final class SyscallObserver {
         let rc = sf_observer_open(&handle, ids, levels, UInt32(targets.count), &error, error.count)
         guard rc == 0, let handle else {
             let message = String(decoding: error.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let status = -rc == EPERM ? ObserverError.notPermitted : ObserverError.unsupported
+            let kind: ObserverError.Kind = -rc == EPERM ? .notPermitted : -rc == EINVAL && message.contains("targets") ? .badRequest : .unsupported(errno: -rc)
             throw ObserverError(message.isEmpty ? "could not start the eBPF observer: \(String(cString: strerror(-rc)))" : message,
-                                status: status)
+                                kind: kind, log: Self.libbpfLog())
         }
         self.handle = handle
         for (i, target) in targets.enumerated() {
             if case .processTree(let pid) = target {
                 guard kill(pid, 0) == 0 || errno == EPERM else {
                     close()
-                    throw ObserverError("no process with pid \(pid)", status: 2)
+                    throw ObserverError("no process with pid \(pid)", kind: .badRequest)
                 }
                 // The fork hook is attached already: a process forked by one that is in the
                 // map is added by the kernel. One forked by a process still waiting here to be
@@ -95,6 +111,14 @@ public final class SyscallObserver {
     }
 
     deinit { close() }
+
+    /// What libbpf said while loading (the verifier's log when a program was refused).
+    static func libbpfLog() -> String? {
+        var buffer = [CChar](repeating: 0, count: 65536)
+        let n = sf_observer_log(&buffer, buffer.count)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer.prefix(Int(n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     /// Which attach point carries the program: `tp_btf` normally, `raw_tp` where BTF programs are refused.
     public var attachPoint: String {
@@ -125,7 +149,7 @@ public final class SyscallObserver {
     public func snapshot(seconds: Double) throws -> [Recording] {
         guard let handle else { throw ObserverError("observer is closed") }
         let rc = sf_observer_read(handle, &counts, &lost)
-        guard rc == 0 else { throw ObserverError("reading the counters failed: \(String(cString: strerror(-rc)))") }
+        guard rc == 0 else { throw ObserverError("reading the counters failed: \(String(cString: strerror(-rc)))", kind: .failed(errno: -rc)) }
         let kernel = KernelRelease.current
         return targets.enumerated().map { index, target in
             var recording = Recording(target: target.description, seconds: seconds, kernel: kernel)

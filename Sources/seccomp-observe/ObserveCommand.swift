@@ -48,6 +48,9 @@ struct ObserveCommand: ParsableCommand {
     @Flag(name: .long, help: "Print nothing but errors.")
     var quiet = false
 
+    @Flag(name: .long, help: "When the eBPF program cannot be loaded, also print libbpf's log (the verifier's included).")
+    var verbose = false
+
     @Flag(name: .long, help: "Print a JSON summary on standard output (for scripts).")
     var json = false
 
@@ -60,7 +63,12 @@ struct ObserveCommand: ParsableCommand {
             try command.run()
         } catch let error as ObserverError {
             FileHandle.standardError.write(Data("seccomp-observe: \(error.description)\n".utf8))
-            Foundation.exit(error.status)
+            if let log = error.log, CommandLine.arguments.contains("--verbose") {
+                FileHandle.standardError.write(Data("libbpf said:\n\(log)\n".utf8))
+            } else if error.log != nil {
+                FileHandle.standardError.write(Data("seccomp-observe: (--verbose shows libbpf's log, the verifier's included)\n".utf8))
+            }
+            Foundation.exit(Self.exitStatus(error.kind))
         } catch let code as ExitCode {
             Foundation.exit(code.rawValue)
         } catch {
@@ -74,15 +82,26 @@ struct ObserveCommand: ParsableCommand {
         }
     }
 
+    /// The one place library errors become exit statuses.
+    static func exitStatus(_ kind: ObserverError.Kind) -> Int32 {
+        switch kind {
+        case .badRequest: return 2
+        case .notPermitted: return 77
+        case .unsupported: return 69
+        case .commandFailed(let errno): return errno == ENOENT ? 127 : 126
+        case .nothingObserved, .failed: return 1
+        }
+    }
+
     func run() throws {
         let seconds = try duration.map { text -> Double in
             guard let s = Duration.seconds(parsing: text) else {
-                throw ObserverError("--duration: \"\(text)\" is not a duration like 500ms, 30s, 5m or 1h", status: 2)
+                throw ObserverError("--duration: \"\(text)\" is not a duration like 500ms, 30s, 5m or 1h", kind: .badRequest)
             }
             return s
         }
         guard ProfileValidator.actionNames.contains(defaultAction), defaultAction != "SCMP_ACT_ALLOW" else {
-            throw ObserverError("--default-action: \"\(defaultAction)\" is not a denying action (SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG, ...)", status: 2)
+            throw ObserverError("--default-action: \"\(defaultAction)\" is not a denying action (SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG, ...)", kind: .badRequest)
         }
         let session = try ObservationSession(cgroups: cgroup, pids: pid, command: command.isEmpty ? nil : command)
         do {
@@ -96,11 +115,11 @@ struct ObserveCommand: ParsableCommand {
     private func observe(_ session: ObservationSession, seconds: Double?) throws {
         let names = Self.uniqueNames(session.targets.enumerated().map { i, target in Self.outputPathParts(for: target, index: i, command: command) })
         guard output.isEmpty || output.count == names.count else {
-            throw ObserverError("-o: \(output.count) file(s) for \(names.count) target(s); give one per target, in order", status: 2)
+            throw ObserverError("-o: \(output.count) file(s) for \(names.count) target(s); give one per target, in order", kind: .badRequest)
         }
         let profilePaths = output.isEmpty ? names.map { $0 + ".seccomp.json" } : output
         if Set(profilePaths).count < profilePaths.count {
-            throw ObserverError("-o: two targets would write the same file; give one file per target", status: 2)
+            throw ObserverError("-o: two targets would write the same file; give one file per target", kind: .badRequest)
         }
         // Found now, not after the whole observation.
         for path in profilePaths + profilePaths.map(RecordingFiles.recordingPath(forProfile:)) {
@@ -157,7 +176,7 @@ struct ObserveCommand: ParsableCommand {
             FileHandle.standardOutput.write(JSONFile.encode(summary))
         }
         if !empty.isEmpty {
-            throw ObserverError("no calls observed for \(empty.joined(separator: ", ")) in \(String(format: "%.1f", outcome.seconds))s, so no profile was written (was anything running there? a longer --duration?)", status: 1)
+            throw ObserverError("no calls observed for \(empty.joined(separator: ", ")) in \(String(format: "%.1f", outcome.seconds))s, so no profile was written (was anything running there? a longer --duration?)", kind: .nothingObserved)
         }
         if let status = outcome.commandStatus, status != 0 { throw ExitCode(status) }
     }
@@ -166,15 +185,15 @@ struct ObserveCommand: ParsableCommand {
     static func checkWritable(_ path: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if isDirectory.boolValue { throw ObserverError("-o \(path): is a directory", status: 2) }
+            if isDirectory.boolValue { throw ObserverError("-o \(path): is a directory", kind: .badRequest) }
             if !FileManager.default.isWritableFile(atPath: path) && access(path, W_OK) != 0 {
-                throw ObserverError("-o \(path): not writable (\(String(cString: strerror(errno))))", status: 2)
+                throw ObserverError("-o \(path): not writable (\(String(cString: strerror(errno))))", kind: .badRequest)
             }
         }
         let directory = (path as NSString).deletingLastPathComponent
         let dir = directory.isEmpty ? "." : directory
         if access(dir, W_OK | X_OK) != 0 {
-            throw ObserverError("-o \(path): cannot write in \(dir) (\(String(cString: strerror(errno))))", status: 2)
+            throw ObserverError("-o \(path): cannot write in \(dir) (\(String(cString: strerror(errno))))", kind: .badRequest)
         }
     }
 

@@ -14,7 +14,16 @@ enum Trace {
             let session = try ObservationSession(cgroups: [], pids: [], command: command)
             outcome = try session.run(duration: nil)
         } catch let error as ObserverError {
-            throw ToolError(message: error.description, status: error.status)
+            // The same statuses as seccomp-observe's.
+            let status: Int32
+            switch error.kind {
+            case .badRequest: status = 2
+            case .notPermitted: status = 77
+            case .unsupported: status = 69
+            case .commandFailed(let errno): status = errno == ENOENT ? 127 : 126
+            case .nothingObserved, .failed: status = 1
+            }
+            throw ToolError(message: error.description, status: status)
         }
         let recording = outcome.recordings[0]
         let names = Set(recording.counts.values.flatMap(\.keys)).sorted()

@@ -160,7 +160,7 @@ final class ObserverTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("no such process"), "\($0)")
         }
         XCTAssertThrowsError(try observe(["/definitely/not/here"])) {
-            XCTAssertEqual(($0 as? ObserverError)?.status, 127, "\($0)")
+            XCTAssertEqual(($0 as? ObserverError)?.kind, .commandFailed(errno: ENOENT), "\($0)")
         }
     }
 

@@ -48,6 +48,10 @@ int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost);
 /* Detaches and unloads everything. */
 void sf_observer_close(struct sf_observer *obs);
 
+/* Copies what libbpf said during the last sf_observer_open (warnings, the verifier's
+ * log) into `out`; returns the number of bytes. */
+long sf_observer_log(char *out, size_t size);
+
 /* Stops counting (detaches every program) and keeps the maps, so the final read
  * sees counts that no longer move. */
 void sf_observer_detach(struct sf_observer *obs);
