@@ -42,7 +42,7 @@ public final class ObservationSession {
         var succeeded = false
         defer { if !succeeded { commandCgroup?.remove() } }
         if let command, !command.isEmpty {
-            guard geteuid() == 0 else {
+            guard SyscallObserver.mayLoadTracingPrograms else {
                 throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
                                     kind: .notPermitted)
             }

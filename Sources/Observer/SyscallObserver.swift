@@ -59,7 +59,7 @@ public final class SyscallObserver {
     public static let abis: [Architecture] = [.native, .x86, .x32]
 
     public init(targets: [ObservationTarget]) throws {
-        guard geteuid() == 0 else {
+        guard Self.mayLoadTracingPrograms else {
             throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
                                 kind: .notPermitted)
         }
@@ -111,6 +111,15 @@ public final class SyscallObserver {
     }
 
     deinit { close() }
+
+    /// Root, or the two capabilities tracing programs need (CAP_BPF 39, CAP_PERFMON 38) in the effective set.
+    public static var mayLoadTracingPrograms: Bool {
+        if geteuid() == 0 { return true }
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let bits = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+        return bits & (1 << 39) != 0 && bits & (1 << 38) != 0
+    }
 
     /// What libbpf said while loading (the verifier's log when a program was refused).
     static func libbpfLog() -> String? {

@@ -245,6 +245,23 @@ final class SeccompObserveCLITests: XCTestCase {
         usleep(200_000)  // the namespace's last processes leave the outer cgroup
     }
 
+    /// Not root, but with CAP_BPF and CAP_PERFMON (as the advice says): a process can be observed.
+    func testCapabilitiesInsteadOfRootObserveAProcess() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else { throw XCTSkip("setpriv (util-linux) is missing") }
+        chmod(scratch.path, 0o777)
+        let busy = Process()
+        busy.executableURL = URL(fileURLWithPath: Self.helpers + "/call-n-times")
+        busy.arguments = ["getppid", "2000000000"]
+        try busy.run()
+        defer { busy.terminate(); busy.waitUntilExit() }
+        let result = try run(["--pid", String(busy.processIdentifier), "--duration", "500ms", "-o", "caps.seccomp.json"],
+                             prefix: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                      "--inh-caps=+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let profile = try String(contentsOf: scratch.appendingPathComponent("caps.seccomp.json"), encoding: .utf8)
+        XCTAssertTrue(profile.contains("\"getppid\""), profile)
+    }
+
     /// Overlapping targets (a cgroup and one below it) each get every call made inside both.
     func testOverlappingTargetsEachGetTheCalls() throws {
         let mount = try cgroupMount()
