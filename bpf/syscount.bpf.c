@@ -32,8 +32,9 @@
 #define X32_SYSCALL_BIT 0x40000000
 
 /* Verdict slot values: unknown, not observed, or, for an observed task,
- * (set << 4) | (2 + first): the set of its targets (bit i: target i) and the
- * first of them, so the common case — one target — is one counter bump. */
+ * (undecided << 12) | (set << 4) | (2 + first): the set of its targets (bit i:
+ * target i) and the first of them, so the common case — one target — is one
+ * counter bump; `undecided`, the targets too far above the task to check. */
 #define VERDICT_UNKNOWN 0
 #define VERDICT_OUTSIDE 1
 
@@ -57,11 +58,13 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-/* Calls that could not be counted: [target * 2 + 0] numbers beyond SLOTS,
- * [target * 2 + 1] process-tree members that did not fit in `tasks`. */
+/* Calls that could not be counted: [target * 3 + 0] numbers beyond SLOTS,
+ * [target * 3 + 1] process-tree members that did not fit in `tasks`,
+ * [target * 3 + 2] calls of tasks more than MAX_DEPTH cgroup levels below the
+ * target's, which could not be checked (they may belong to it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MAX_TARGETS * 2);
+	__uint(max_entries, MAX_TARGETS * 3);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
@@ -90,7 +93,7 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 {
 	if (observer_tgid != 0 && task->tgid == observer_tgid)
 		return VERDICT_OUTSIDE;
-	__u32 set = 0;
+	__u32 set = 0, undecided = 0;
 	if (target_count > 0) {
 		struct cgroup *cgrp = task->cgroups->dfl_cgrp;
 		int level = cgrp->level;
@@ -106,13 +109,17 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 			if (target_cgroup_id[i] == 0 || want > level)
 				continue;
 			struct cgroup *c = cgrp;
+			bool found = false;
 			for (int d = 0; d < MAX_DEPTH && d <= level - want; d++) {
 				if (c->kn->id == target_cgroup_id[i]) {
 					set |= 1u << i;
+					found = true;
 					break;
 				}
 				c = c->self.parent->cgroup;
 			}
+			if (!found && level - want >= MAX_DEPTH)
+				undecided |= 1u << i;
 		}
 	}
 	if (have_pid_targets) {
@@ -121,12 +128,12 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 		if (t)
 			set |= *t;
 	}
-	if (!set)
+	if (!set && !undecided)
 		return VERDICT_OUTSIDE;
 	__u32 first = 0;
 	while (first < MAX_TARGETS - 1 && !(set & (1u << first)))
 		first++;
-	return (set << 4) | (2 + first);
+	return (undecided << 12) | (set << 4) | (2 + first);
 }
 
 /* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry
@@ -146,18 +153,32 @@ static __always_inline bool in_compat_syscall(bool btf)
 /* `btf`: typed task reads are allowed (tp_btf), else CO-RE probe reads (raw_tp). */
 static __always_inline int on_sys_enter(long id, bool btf)
 {
-	__u32 cpu = bpf_get_smp_processor_id() & (MAX_CPUS - 1);
-	__u32 v = verdict[cpu];
-	if (v == VERDICT_OUTSIDE)
-		return 0;
-	if (v == VERDICT_UNKNOWN) {
-		v = verdict_for(bpf_get_current_task_btf());
-		verdict[cpu] = v;
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 v;
+	if (cpu < MAX_CPUS) {
+		v = verdict[cpu & (MAX_CPUS - 1)];
 		if (v == VERDICT_OUTSIDE)
 			return 0;
+		if (v == VERDICT_UNKNOWN) {
+			v = verdict_for(bpf_get_current_task_btf());
+			verdict[cpu & (MAX_CPUS - 1)] = v;
+		}
+	} else {
+		/* No slot for this CPU: decide at every call (slower, never wrong). */
+		v = verdict_for(bpf_get_current_task_btf());
 	}
+	if (v == VERDICT_OUTSIDE)
+		return 0;
+	__u32 undecided = (v >> 12) & 0xff;
+	if (undecided) {
+		for (__u32 target = 0; target < MAX_TARGETS; target++)
+			if (undecided & (1u << target))
+				bump(target * 3 + 2, &lost);
+	}
+	__u32 set = (v >> 4) & 0xff;
+	if (!set)
+		return 0;
 	__u32 first = ((v & 0xf) - 2) & (MAX_TARGETS - 1);
-	__u32 set = v >> 4;
 	__u32 abi = ABI_NATIVE;
 	__u64 nr = (__u64)id;
 	if (in_compat_syscall(btf)) {
@@ -168,7 +189,7 @@ static __always_inline int on_sys_enter(long id, bool btf)
 	}
 	if (set == 1u << first) {
 		if (nr >= SLOTS)
-			bump(first * 2, &lost);
+			bump(first * 3, &lost);
 		else
 			bump((first * ABIS + abi) * SLOTS + (__u32)nr, &counts);
 		return 0;
@@ -177,7 +198,7 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		if (!(set & (1u << target)))
 			continue;
 		if (nr >= SLOTS)
-			bump(target * 2, &lost);
+			bump(target * 3, &lost);
 		else
 			bump((target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
 	}
@@ -186,8 +207,9 @@ static __always_inline int on_sys_enter(long id, bool btf)
 
 static __always_inline int on_switch(struct task_struct *next)
 {
-	__u32 cpu = bpf_get_smp_processor_id() & (MAX_CPUS - 1);
-	verdict[cpu] = verdict_for(next);
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu < MAX_CPUS)
+		verdict[cpu & (MAX_CPUS - 1)] = verdict_for(next);
 	return 0;
 }
 
@@ -215,7 +237,7 @@ static __always_inline int on_fork(__u32 ptgid, __u32 ctgid)
 	if (bpf_map_update_elem(&tasks, &ctgid, &value, BPF_ANY)) {
 		for (__u32 target = 0; target < MAX_TARGETS; target++)
 			if (value & (1u << target))
-				bump(target * 2 + 1, &lost);
+				bump(target * 3 + 1, &lost);
 	}
 	return 0;
 }
@@ -254,7 +276,9 @@ int BPF_PROG(count_raw, struct pt_regs *regs, long id)
 SEC("raw_tp/sched_switch")
 int BPF_PROG(switch_raw)
 {
-	verdict[bpf_get_smp_processor_id() & (MAX_CPUS - 1)] = VERDICT_UNKNOWN;
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu < MAX_CPUS)
+		verdict[cpu & (MAX_CPUS - 1)] = VERDICT_UNKNOWN;
 	return 0;
 }
 SEC("raw_tp/cgroup_attach_task")

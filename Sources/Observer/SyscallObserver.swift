@@ -53,7 +53,7 @@ public final class SyscallObserver {
     public let targets: [ObservationTarget]
     private var handle: OpaquePointer?
     private var counts = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * Int(SF_ABIS) * Int(SF_SLOTS))
-    private var lost = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * 2)
+    private var lost = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * 3)
 
     /// The ABIs of the counter's slots, in slot order (x86_64 hosts).
     public static let abis: [Architecture] = [.native, .x86, .x32]
@@ -174,7 +174,7 @@ public final class SyscallObserver {
                     }
                 }
             }
-            recording.lost = .init(beyondTable: lost[index * 2], untrackedProcesses: lost[index * 2 + 1])
+            recording.lost = .init(beyondTable: lost[index * 3], untrackedProcesses: lost[index * 3 + 1], tooDeep: lost[index * 3 + 2])
             return recording
         }
     }

@@ -27,13 +27,26 @@ public struct Recording: Codable, Equatable, Sendable {
         public var beyondTable: UInt64
         /// Processes of a process-tree target that the kernel map could not hold.
         public var untrackedProcesses: UInt64
+        /// Calls of tasks more than 32 cgroup levels below a cgroup target: not checked, not counted.
+        public var tooDeep: UInt64
 
-        public init(beyondTable: UInt64 = 0, untrackedProcesses: UInt64 = 0) {
+        public init(beyondTable: UInt64 = 0, untrackedProcesses: UInt64 = 0, tooDeep: UInt64 = 0) {
             self.beyondTable = beyondTable
             self.untrackedProcesses = untrackedProcesses
+            self.tooDeep = tooDeep
         }
 
-        public var isZero: Bool { beyondTable == 0 && untrackedProcesses == 0 }
+        public var isZero: Bool { beyondTable == 0 && untrackedProcesses == 0 && tooDeep == 0 }
+
+        enum CodingKeys: String, CodingKey { case beyondTable, untrackedProcesses, tooDeep }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            beyondTable = try c.decode(UInt64.self, forKey: .beyondTable)
+            untrackedProcesses = try c.decode(UInt64.self, forKey: .untrackedProcesses)
+            // Recordings written before this field existed have none.
+            tooDeep = try c.decodeIfPresent(UInt64.self, forKey: .tooDeep) ?? 0
+        }
     }
 
     public init(target: String, counts: [String: [String: UInt64]] = [:], unnamed: [String: [String: UInt64]] = [:],
@@ -64,6 +77,7 @@ public struct Recording: Codable, Equatable, Sendable {
         }
         lost.beyondTable += other.lost.beyondTable
         lost.untrackedProcesses += other.lost.untrackedProcesses
+        lost.tooDeep += other.lost.tooDeep
         seconds += other.seconds
         runs += other.runs
     }

@@ -162,7 +162,7 @@ struct ObserveCommand: ParsableCommand {
             if !quiet && !json {
                 note("Observed syscalls: \(allNames.joined(separator: " "))")
                 if !recording.lost.isZero {
-                    note("warning: \(recording.lost.beyondTable) calls had numbers beyond the counter table and \(recording.lost.untrackedProcesses) processes could not be tracked")
+                    note("warning: not counted: \(recording.lost.beyondTable) calls with numbers beyond the counter table, \(recording.lost.untrackedProcesses) processes the tree map could not hold, \(recording.lost.tooDeep) calls of tasks more than 32 cgroup levels below the target")
                 }
                 note("Saved profile to \(path) (\(allNames.count) syscalls, \(recording.totalCalls) calls; counts in \(recordingPath))")
             }

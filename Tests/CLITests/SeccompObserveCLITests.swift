@@ -262,6 +262,31 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertTrue(profile.contains("\"getppid\""), profile)
     }
 
+    /// A task more than 32 cgroup levels below its target cannot be checked: its calls are
+    /// counted as lost and reported, never silently dropped; 31 levels below is counted.
+    func testTasksTooDeepBelowTheTargetAreReportedAsLost() throws {
+        let mount = try cgroupMount()
+        let top = "\(mount)/seccomp-forge-test-deep-\(getpid())"
+        var chain = [top]
+        for level in 1...33 { chain.append(chain.last! + "/d\(level)") }
+        for dir in chain { XCTAssertEqual(mkdir(dir, 0o755), 0, dir) }
+        defer { for dir in chain.reversed() { rmdir(dir) } }
+        let (observer, _, err) = try start(["--cgroup", top, "--duration", "1h", "-o", "deep.seccomp.json"])
+        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        try callGetppid(3, in: chain[31])
+        try callGetppid(5, in: chain[33])
+        kill(observer.processIdentifier, SIGINT)
+        observer.waitUntilExit()
+        let log = try String(contentsOf: err, encoding: .utf8)
+        XCTAssertEqual(observer.terminationStatus, 0, log)
+        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("deep.recording.json"))) as! [String: Any]
+        let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
+        XCTAssertEqual(counts["getppid"], 3, "31 levels down is counted; 33 is not")
+        let lost = recording["lost"] as! [String: Int]
+        XCTAssertGreaterThanOrEqual(lost["tooDeep"] ?? 0, 5, "\(lost)")
+        XCTAssertTrue(log.contains("calls of tasks more than 32 cgroup levels below the target"), log)
+    }
+
     /// Overlapping targets (a cgroup and one below it) each get every call made inside both.
     func testOverlappingTargetsEachGetTheCalls() throws {
         let mount = try cgroupMount()

@@ -40,7 +40,7 @@ enum sf_attach_kind sf_observer_attach_kind(const struct sf_observer *obs);
 
 /*
  * Sums the per-CPU counters: counts[(target * SF_ABIS + abi) * SF_SLOTS + nr]
- * (SF_MAX_TARGETS * SF_ABIS * SF_SLOTS entries) and lost[target * 2 + k]
+ * (SF_MAX_TARGETS * SF_ABIS * SF_SLOTS entries) and lost[target * 3 + k]
  * (k = 0: numbers beyond SF_SLOTS, k = 1: process-tree members that did not fit).
  */
 int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost);
