@@ -21,6 +21,10 @@ public struct Recording: Codable, Equatable, Sendable {
     public var seconds: Double
     public var kernel: String
     public var runs: Int
+    /// After `seccomp-profile merge`: in how many of the merged recordings each
+    /// (ABI, syscall) was seen, and how many recordings there were.
+    public var coverage: [String: [String: Int]]?
+    public var recordings: Int?
 
     public struct Lost: Codable, Equatable, Sendable {
         /// Calls with a number beyond the counter table.
