@@ -46,6 +46,10 @@ const volatile bool have_pid_targets = false;
 const volatile __u32 nr_cpus = 1;
 /* The observer's own process: never counted, even when it runs inside a target. */
 const volatile __u32 observer_tgid = 0;
+/* The observer's pid namespace, by inode number, when it is not the initial one:
+ * process ids given to it and kept in `tasks` are as that namespace numbers them. */
+const volatile __u32 pidns_inum = 0;
+#define MAX_PIDNS_DEPTH 8
 
 /* What the task now running on each CPU is. */
 __u32 verdict[MAX_CPUS] = {};
@@ -79,6 +83,26 @@ struct {
 	__type(value, __u32);
 } tasks SEC(".maps");
 
+/* A task's process id as the observer's pid namespace numbers it (0: not
+ * visible there). In the initial namespace that is tgid, read directly. */
+static __always_inline __u32 ns_tgid(struct task_struct *task)
+{
+	if (pidns_inum == 0)
+		return BPF_CORE_READ(task, tgid);
+	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	if (!pid)
+		return 0;
+	unsigned int depth = BPF_CORE_READ(pid, level);
+	struct upid *numbers = &pid->numbers[0];
+	for (unsigned int level = 1; level < MAX_PIDNS_DEPTH && level <= depth; level++) {
+		struct upid upid = {};
+		bpf_probe_read_kernel(&upid, sizeof(upid), numbers + level);
+		if (upid.ns && BPF_CORE_READ(upid.ns, ns.inum) == pidns_inum)
+			return (__u32)upid.nr;
+	}
+	return 0;
+}
+
 static __always_inline void bump(__u32 key, void *map)
 {
 	__u64 *slot = bpf_map_lookup_elem(map, &key);
@@ -91,7 +115,8 @@ static __always_inline void bump(__u32 key, void *map)
  * target, comparing ids. */
 static __always_inline __u32 verdict_for(struct task_struct *task)
 {
-	if (observer_tgid != 0 && task->tgid == observer_tgid)
+	__u32 own = pidns_inum == 0 ? task->tgid : ns_tgid(task);
+	if (observer_tgid != 0 && own == observer_tgid)
 		return VERDICT_OUTSIDE;
 	__u32 set = 0, undecided = 0;
 	if (target_count > 0) {
@@ -123,7 +148,7 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 		}
 	}
 	if (have_pid_targets) {
-		__u32 tgid = task->tgid;
+		__u32 tgid = own;
 		__u32 *t = bpf_map_lookup_elem(&tasks, &tgid);
 		if (t)
 			set |= *t;
@@ -264,9 +289,17 @@ int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_str
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(moved_btf) { return forget_verdicts(); }
 SEC("tp_btf/sched_process_fork")
-int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child) { return on_fork(parent->tgid, child->tgid); }
+int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	if (pidns_inum == 0)
+		return on_fork(parent->tgid, child->tgid);
+	return on_fork(ns_tgid(parent), ns_tgid(child));
+}
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(exit_btf, struct task_struct *task) { return on_exit(task->tgid, task->signal->live.counter == 0); }
+int BPF_PROG(exit_btf, struct task_struct *task)
+{
+	return on_exit(pidns_inum == 0 ? task->tgid : ns_tgid(task), task->signal->live.counter == 0);
+}
 
 SEC("raw_tp/sys_enter")
 int BPF_PROG(count_raw, struct pt_regs *regs, long id)
@@ -286,12 +319,12 @@ int BPF_PROG(moved_raw) { return forget_verdicts(); }
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
 {
-	return on_fork(BPF_CORE_READ(parent, tgid), BPF_CORE_READ(child, tgid));
+	return on_fork(ns_tgid(parent), ns_tgid(child));
 }
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(exit_raw, struct task_struct *task)
 {
-	return on_exit(BPF_CORE_READ(task, tgid), BPF_CORE_READ(task, signal, live.counter) == 0);
+	return on_exit(ns_tgid(task), BPF_CORE_READ(task, signal, live.counter) == 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -287,6 +287,27 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertTrue(log.contains("calls of tasks more than 32 cgroup levels below the target"), log)
     }
 
+    /// Inside a pid namespace (the observer and its target in a new one, as in a container),
+    /// --pid takes the namespace's numbers: the calls are counted exactly, and the run ends
+    /// with the tree.
+    func testProcessTreeInsideAPidNamespace() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { throw XCTSkip("unshare (util-linux) is missing") }
+        let pidFile = scratch.appendingPathComponent("target.pid").path
+        let script = scratch.appendingPathComponent("in-pid-namespace.sh")
+        try Data("""
+        sh -c 'echo $$ > \(pidFile); sleep 1; exec \(Self.helpers)/call-n-times getppid 6' &
+        sleep 0.3
+        exec \(ToolProcess.binary("seccomp-observe")) --pid $(cat \(pidFile)) -o pidns.seccomp.json
+        """.utf8).write(to: script)
+        let started = Date()
+        let result = try ToolProcess.run("/usr/bin/unshare", ["-pf", "--mount-proc", "sh", script.path], in: scratch, directory: scratch)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 15)
+        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("pidns.recording.json"))) as! [String: Any]
+        let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
+        XCTAssertEqual(counts["getppid"], 6, "\(counts)")
+    }
+
     /// Overlapping targets (a cgroup and one below it) each get every call made inside both.
     func testOverlappingTargetsEachGetTheCalls() throws {
         let mount = try cgroupMount()
