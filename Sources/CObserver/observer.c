@@ -230,7 +230,7 @@ void sf_observer_close(struct sf_observer *obs)
 	free(obs);
 }
 
-int sf_spawn_in_cgroup(char *const argv[], int procs_fd, pid_t *pid, int *exec_errno)
+int sf_spawn_in_cgroup(char *const argv[], int procs_fd, int stdout_fd, pid_t *pid, int *exec_errno)
 {
 	int status_pipe[2];
 	if (pipe2(status_pipe, O_CLOEXEC))
@@ -246,6 +246,8 @@ int sf_spawn_in_cgroup(char *const argv[], int procs_fd, pid_t *pid, int *exec_e
 		/* Child: async-signal-safe calls only. "0" moves the writer itself. */
 		int e = 0;
 		if (write(procs_fd, "0", 1) != 1)
+			e = errno;
+		if (!e && stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0)
 			e = errno;
 		if (!e) {
 			execvp(argv[0], argv);

@@ -28,8 +28,8 @@ public final class CommandCgroup {
 
     deinit { remove() }
 
-    /// Starts the command inside the cgroup. Returns its pid.
-    public func spawn(_ arguments: [String]) throws -> pid_t {
+    /// Starts the command inside the cgroup, its standard output on `stdout` when given. Returns its pid.
+    public func spawn(_ arguments: [String], stdout: Int32 = -1) throws -> pid_t {
         let procs = open(cgroup.path + "/cgroup.procs", O_WRONLY | O_CLOEXEC)
         guard procs >= 0 else { throw ObserverError("cannot open \(cgroup.path)/cgroup.procs: \(String(cString: strerror(errno)))") }
         defer { Glibc.close(procs) }
@@ -38,7 +38,7 @@ public final class CommandCgroup {
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0
         var execErrno: Int32 = 0
-        let rc = sf_spawn_in_cgroup(cArguments, procs, &pid, &execErrno)
+        let rc = sf_spawn_in_cgroup(cArguments, procs, stdout, &pid, &execErrno)
         guard rc == 0 else { throw ObserverError("cannot start \(arguments[0]): \(String(cString: strerror(-rc)))") }
         if execErrno != 0 {
             var status: Int32 = 0

@@ -99,6 +99,9 @@ public final class ObservationSession {
     /// SIGHUP (a closed terminal) arrives. Those signals are caught from the session's creation
     /// on, and stay caught afterwards, so no signal between set-up and the end — writing the
     /// files included — loses what was gathered or leaves the command's cgroup behind.
+    /// Send the command's standard output to standard error (stdout then carries only a report, such as --json's).
+    public var commandOutputToStderr = false
+
     /// Gives up before running: unloads the programs and removes the command's cgroup
     /// (a process that exits right after, with exit(), runs no deinitializers).
     public func abandon() {
@@ -110,7 +113,7 @@ public final class ObservationSession {
         let start = Date()
         var child: pid_t?
         if let command, let commandCgroup {
-            child = try commandCgroup.spawn(command)
+            child = try commandCgroup.spawn(command, stdout: commandOutputToStderr ? STDERR_FILENO : -1)
         }
         var childStatus: Int32?
         var lastReport = 0.0

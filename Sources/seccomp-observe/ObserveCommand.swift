@@ -51,7 +51,7 @@ struct ObserveCommand: ParsableCommand {
     @Flag(name: .long, help: "When the eBPF program cannot be loaded, also print libbpf's log (the verifier's included).")
     var verbose = false
 
-    @Flag(name: .long, help: "Print a JSON summary on standard output (for scripts).")
+    @Flag(name: .long, help: "Print a JSON summary on standard output (for scripts); the command's own output then goes to standard error.")
     var json = false
 
     @Argument(parsing: .postTerminator, help: "The command to launch and observe (after --).")
@@ -113,6 +113,8 @@ struct ObserveCommand: ParsableCommand {
     }
 
     private func observe(_ session: ObservationSession, seconds: Double?) throws {
+        // With --json, standard output carries the summary alone: the command's output goes to stderr.
+        session.commandOutputToStderr = json
         let names = Self.uniqueNames(session.targets.enumerated().map { i, target in Self.outputPathParts(for: target, index: i, command: command) })
         guard output.isEmpty || output.count == names.count else {
             throw ObserverError("-o: \(output.count) file(s) for \(names.count) target(s); give one per target, in order", kind: .badRequest)

@@ -70,6 +70,11 @@ final class SeccompObserveCLITests: XCTestCase {
         try FileManager.default.copyItem(atPath: "/bin/true", toPath: odd.path)
         let result = try run(["--json", "--", odd.path])
         XCTAssertEqual(result.status, 0, result.stderr)
+        // The command's own output does not mix with the summary: it goes to stderr.
+        let talker = try run(["--json", "--", "/bin/echo", "from the command"])
+        XCTAssertEqual(talker.status, 0, talker.stderr)
+        XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(talker.stdout.utf8)), talker.stdout)
+        XCTAssertTrue(talker.stderr.contains("from the command"), talker.stderr)
         let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stdout)
         XCTAssertEqual(summary["commandStatus"] as? Int, 0)
         let targets = try XCTUnwrap(summary["targets"] as? [[String: Any]])

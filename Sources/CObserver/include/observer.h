@@ -59,10 +59,11 @@ void sf_observer_detach(struct sf_observer *obs);
 /*
  * Starts argv[0] (searched in PATH) as a child that first joins the cgroup
  * whose cgroup.procs is open as procs_fd, then executes. Only
- * async-signal-safe calls run in the child. If exec fails, the child exits
+ * async-signal-safe calls run in the child; stdout_fd (or -1) becomes its
+ * standard output. If exec fails, the child exits
  * 127 (not found) or 126 (not executable) and writes its errno to the pipe,
  * so *exec_errno tells the caller why. Returns 0 and the pid, or -errno.
  */
-int sf_spawn_in_cgroup(char *const argv[], int procs_fd, pid_t *pid, int *exec_errno);
+int sf_spawn_in_cgroup(char *const argv[], int procs_fd, int stdout_fd, pid_t *pid, int *exec_errno);
 
 #endif
