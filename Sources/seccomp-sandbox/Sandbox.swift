@@ -48,17 +48,15 @@ final class Sandbox {
         let kernelProgram = complain ? entry.execOpened.mappingReturns { value in
             SeccompAction(returnValue: value) == .allow ? value : SeccompAction.userNotification.returnValue
         } : entry.program
+        // What the profile itself answers to the launch's execve: enforce mode refuses a launch
+        // it would stop; complain mode lets it through and records it (below).
+        let startOutcome = command?.startOutcome(entry.program)
         var launchVia = LaunchCall.execve
-        if let command {
-            let real = command.startOutcome(entry.program)
-            if complain {
-                if case .refused = real { /* noted below: the profile would not let it start */ }
-            } else {
-                switch real {
-                case .allowed(let call): launchVia = call
-                case .refused(let action):
-                    throw Failure(message: "\(profilePath): \(command.path) could never start: the filter answers its execve (and execveat) with \(Self.describe(action))")
-                }
+        if let command, let startOutcome, !complain {
+            switch startOutcome {
+            case .allowed(let call): launchVia = call
+            case .refused(let action):
+                throw Failure(message: "\(profilePath): \(command.path) could never start: the filter answers its execve (and execveat) with \(Self.describe(action))")
             }
         }
         if options.dryRun {
@@ -103,7 +101,7 @@ final class Sandbox {
         }
         if complain {
             let supervisor = Complainer(label: label, real: entry.program, options: options)
-            if case .refused(let action) = command.startOutcome(entry.program) {
+            if case .refused(let action)? = startOutcome {
                 supervisor.noteWouldDeny("execve", abi: .native, action: action)
             }
             let status = supervisor.supervise(launch, signals: signals)

@@ -32,11 +32,16 @@ struct SignalRelay {
 
 /// The call a record or notification names, as users read it: `ptrace`, `socketcall (x86)`, `#500`.
 enum CallName {
-    static func of(nr: UInt32, arch auditArch: UInt32) -> (Architecture, String) {
+    /// The ABI and the bare name (x32 is the x86_64 audit arch with the 0x40000000 bit).
+    static func resolve(nr: UInt32, arch auditArch: UInt32) -> (Architecture, String) {
         var arch = Architecture.all.first { $0.auditArch == auditArch && !$0.isX32 && $0.isEmitted } ?? .native
         if arch == .x86_64, nr & 0x4000_0000 != 0 { arch = .x32 }
-        let table = SyscallTable.forArchitecture(arch)
-        let name = table.name(of: nr) ?? "#\(nr & ~arch.numberBase)"
+        return (arch, SyscallTable.forArchitecture(arch).name(of: nr) ?? "#\(nr & ~arch.numberBase)")
+    }
+
+    /// The ABI and the name as printed: the ABI added unless it is the native one.
+    static func of(nr: UInt32, arch auditArch: UInt32) -> (Architecture, String) {
+        let (arch, name) = resolve(nr: nr, arch: auditArch)
         return (arch, name + (arch == .native ? "" : " (\(arch.name))"))
     }
 }
@@ -263,9 +268,7 @@ final class Complainer {
     }
 
     private func record(_ data: SeccompData, action: SeccompAction) {
-        var arch = Architecture.all.first { $0.auditArch == data.arch && !$0.isX32 && $0.isEmitted } ?? .native
-        if arch == .x86_64, data.nr & 0x4000_0000 != 0 { arch = .x32 }
-        let name = SyscallTable.forArchitecture(arch).name(of: data.nr) ?? "#\(data.nr & ~arch.numberBase)"
+        let (arch, name) = CallName.resolve(nr: data.nr, arch: data.arch)
         let first = wouldDeny[arch.profileName]?[name] == nil
         wouldDeny[arch.profileName, default: [:]][name, default: 0] += 1
         if first { System.writeError("[\(label)] Would deny: syscall \(name)\(arch == .native ? "" : " (\(arch.name))") (\(action))") }
