@@ -48,8 +48,8 @@ $(BPF)/vmlinux.h:
 	@mkdir -p $(BPF)
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BPF)/syscount.bpf.o: bpf/syscount.bpf.c $(BPF)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -c $< -o $@
+$(BPF)/syscount.bpf.o: bpf/syscount.bpf.c Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -ISources/CObserver/include -c $< -o $@
 
 $(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
 	bpftool gen skeleton $< name syscount_bpf > $@
@@ -58,7 +58,11 @@ $(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
 # that install a filter in themselves and make one call.
 helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32 \
 	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads $(HELPERS)/run-filtered \
-	$(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32 $(HELPERS)/hostile $(HELPERS)/sockets32 $(HELPERS)/int80 $(HELPERS)/leader-exits
+	$(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32 $(HELPERS)/hostile $(HELPERS)/sockets32 $(HELPERS)/int80 $(HELPERS)/leader-exits $(HELPERS)/forker
+
+$(HELPERS)/forker: tools/probe/forker.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -o $@ $<
 
 $(HELPERS)/leader-exits: tools/probe/leader-exits.c
 	@mkdir -p $(HELPERS)

@@ -20,16 +20,14 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "observer_limits.h" /* shared with the loader */
 
-#define MAX_TARGETS 8
-#define MAX_DEPTH 32        /* cgroup levels walked up from a task to a target */
-#define MAX_CPUS 1024       /* verdict slots; CPU ids are masked into range */
-#define SLOTS 1024          /* syscall numbers counted per ABI: 0..1023 */
+#define MAX_TARGETS SF_MAX_TARGETS
+#define MAX_DEPTH SF_MAX_DEPTH
+#define MAX_CPUS SF_MAX_CPUS    /* a power of two: CPU ids are masked into range */
+#define SLOTS SF_SLOTS
+#define ABIS SF_ABIS
 #define ABI_NATIVE 0
-#define ABI_I386 1
-#define ABI_X32 2
-#define ABIS 3
-#define X32_SYSCALL_BIT 0x40000000
 
 /* Verdict slot values: unknown, not observed, or, for an observed task,
  * (undecided << 12) | (set << 4) | (2 + first): the set of its targets (bit i:
@@ -62,13 +60,13 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-/* Calls that could not be counted: [target * 3 + 0] numbers beyond SLOTS,
- * [target * 3 + 1] process-tree members that did not fit in `tasks`,
- * [target * 3 + 2] calls of tasks more than MAX_DEPTH cgroup levels below the
- * target's, which could not be checked (they may belong to it). */
+/* Calls that could not be counted, lost[target * SF_LOST_KINDS + kind]: numbers
+ * beyond SLOTS, process-tree members that did not fit in `tasks`, calls of tasks
+ * more than MAX_DEPTH cgroup levels below the target's, which could not be
+ * checked (they may belong to it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MAX_TARGETS * 3);
+	__uint(max_entries, MAX_TARGETS * SF_LOST_KINDS);
 	__type(key, __u32);
 	__type(value, __u64);
 } lost SEC(".maps");
@@ -78,7 +76,7 @@ struct {
  * parent's set, processes leave when their last thread exits. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
+	__uint(max_entries, SF_MAX_TASKS);
 	__type(key, __u32);
 	__type(value, __u32);
 } tasks SEC(".maps");
@@ -161,19 +159,53 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	return (undecided << 12) | (set << 4) | (2 + first);
 }
 
+/* The ABI model, one block per architecture: which ABI slot a call goes to
+ * (0 native, then the compat ABIs in the loader's table, Observer's
+ * `ObserverABI.slots`) and its number within that ABI. Read only for tasks the
+ * verdict says are observed. */
+#if defined(__TARGET_ARCH_x86)
 /* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry
  * (int 0x80, sysenter, 32-bit syscall), also int 0x80 from 64-bit code. It is
  * what seccomp reads (in_ia32_syscall) to pick AUDIT_ARCH_I386, so it is what
- * names the call here; read only for tasks the verdict says are observed. */
+ * names the call here. x32 calls carry __X32_SYSCALL_BIT in their number. */
 #define TS_COMPAT 0x0002
-
-static __always_inline bool in_compat_syscall(bool btf)
+#define X32_SYSCALL_BIT 0x40000000
+static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 {
-	if (btf)
-		return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	return BPF_CORE_READ(task, thread_info.status) & TS_COMPAT;
+	__u32 status;
+	if (btf) {
+		status = bpf_get_current_task_btf()->thread_info.status;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		status = BPF_CORE_READ(task, thread_info.status);
+	}
+	if (status & TS_COMPAT)
+		return 1; /* i386 */
+	if (*nr & X32_SYSCALL_BIT) {
+		*nr &= ~(__u64)X32_SYSCALL_BIT;
+		return 2; /* x32 */
+	}
+	return ABI_NATIVE;
 }
+#elif defined(__TARGET_ARCH_arm64)
+/* TIF_32BIT (arch/arm64/include/asm/thread_info.h): an AArch32 task, whose
+ * calls seccomp checks as AUDIT_ARCH_ARM. */
+#define TIF_32BIT 22
+static __always_inline __u32 abi_of(__u64 *nr, bool btf)
+{
+	unsigned long flags;
+	if (btf) {
+		flags = bpf_get_current_task_btf()->thread_info.flags;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		flags = BPF_CORE_READ(task, thread_info.flags);
+	}
+	return (flags & (1UL << TIF_32BIT)) ? 1 : ABI_NATIVE; /* arm */
+}
+#else
+/* Architectures without a compat ABI here: every call is native. */
+static __always_inline __u32 abi_of(__u64 *nr, bool btf) { return ABI_NATIVE; }
+#endif
 
 /* `btf`: typed task reads are allowed (tp_btf), else CO-RE probe reads (raw_tp). */
 static __always_inline int on_sys_enter(long id, bool btf)
@@ -198,23 +230,17 @@ static __always_inline int on_sys_enter(long id, bool btf)
 	if (undecided) {
 		for (__u32 target = 0; target < MAX_TARGETS; target++)
 			if (undecided & (1u << target))
-				bump(target * 3 + 2, &lost);
+				bump(target * SF_LOST_KINDS + SF_LOST_TOO_DEEP, &lost);
 	}
 	__u32 set = (v >> 4) & 0xff;
 	if (!set)
 		return 0;
 	__u32 first = ((v & 0xf) - 2) & (MAX_TARGETS - 1);
-	__u32 abi = ABI_NATIVE;
 	__u64 nr = (__u64)id;
-	if (in_compat_syscall(btf)) {
-		abi = ABI_I386;
-	} else if (nr & X32_SYSCALL_BIT) {
-		abi = ABI_X32;
-		nr &= ~(__u64)X32_SYSCALL_BIT;
-	}
+	__u32 abi = abi_of(&nr, btf);
 	if (set == 1u << first) {
 		if (nr >= SLOTS)
-			bump(first * 3, &lost);
+			bump(first * SF_LOST_KINDS + SF_LOST_BEYOND_TABLE, &lost);
 		else
 			bump((first * ABIS + abi) * SLOTS + (__u32)nr, &counts);
 		return 0;
@@ -223,7 +249,7 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		if (!(set & (1u << target)))
 			continue;
 		if (nr >= SLOTS)
-			bump(target * 3, &lost);
+			bump(target * SF_LOST_KINDS + SF_LOST_BEYOND_TABLE, &lost);
 		else
 			bump((target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
 	}
@@ -262,7 +288,7 @@ static __always_inline int on_fork(__u32 ptgid, __u32 ctgid)
 	if (bpf_map_update_elem(&tasks, &ctgid, &value, BPF_ANY)) {
 		for (__u32 target = 0; target < MAX_TARGETS; target++)
 			if (value & (1u << target))
-				bump(target * 3 + 1, &lost);
+				bump(target * SF_LOST_KINDS + SF_LOST_UNTRACKED, &lost);
 	}
 	return 0;
 }

@@ -212,7 +212,7 @@ int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost)
 	int rc = sum_map(obs, obs->skel->maps.counts, counts, SF_MAX_TARGETS * SF_ABIS * SF_SLOTS);
 	if (rc)
 		return rc;
-	return sum_map(obs, obs->skel->maps.lost, lost, SF_MAX_TARGETS * 3);
+	return sum_map(obs, obs->skel->maps.lost, lost, SF_MAX_TARGETS * SF_LOST_KINDS);
 }
 
 void sf_observer_detach(struct sf_observer *obs)

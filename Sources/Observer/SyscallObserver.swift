@@ -53,10 +53,20 @@ public final class SyscallObserver {
     public let targets: [ObservationTarget]
     private var handle: OpaquePointer?
     private var counts = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * Int(SF_ABIS) * Int(SF_SLOTS))
-    private var lost = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * 3)
+    private var lost = [UInt64](repeating: 0, count: Int(SF_MAX_TARGETS) * Int(SF_LOST_KINDS))
 
-    /// The ABIs of the counter's slots, in slot order (x86_64 hosts).
-    public static let abis: [Architecture] = [.native, .x86, .x32]
+    /// The ABIs of the counter's slots, in slot order: this machine's native ABI, then
+    /// the compat ABIs its kernel runs (bpf/syscount.bpf.c's `abi_of` fills them in
+    /// this order). Another architecture is a row here and a block there.
+    public static let abis: [Architecture] = abis(machine: KernelRelease.machine)
+
+    static func abis(machine: String) -> [Architecture] {
+        switch machine {
+        case "x86_64": return [.x86_64, .x86, .x32]
+        case "aarch64", "arm64": return [.aarch64, .arm]
+        default: return [Architecture.named(machine) ?? .native]
+        }
+    }
 
     public init(targets: [ObservationTarget]) throws {
         guard Self.mayLoadTracingPrograms else {
@@ -162,7 +172,7 @@ public final class SyscallObserver {
         let kernel = KernelRelease.current
         return targets.enumerated().map { index, target in
             var recording = Recording(target: target.description, seconds: seconds, kernel: kernel)
-            for (abiIndex, abi) in Self.abis.enumerated() {
+            for (abiIndex, abi) in Self.abis.prefix(Int(SF_ABIS)).enumerated() {
                 let table = SyscallTable.forArchitecture(abi)
                 let base = (index * Int(SF_ABIS) + abiIndex) * Int(SF_SLOTS)
                 for nr in 0..<Int(SF_SLOTS) where counts[base + nr] > 0 {
@@ -174,7 +184,10 @@ public final class SyscallObserver {
                     }
                 }
             }
-            recording.lost = .init(beyondTable: lost[index * 3], untrackedProcesses: lost[index * 3 + 1], tooDeep: lost[index * 3 + 2])
+            let lostBase = index * Int(SF_LOST_KINDS)
+            recording.lost = .init(beyondTable: lost[lostBase + Int(SF_LOST_BEYOND_TABLE)],
+                                   untrackedProcesses: lost[lostBase + Int(SF_LOST_UNTRACKED)],
+                                   tooDeep: lost[lostBase + Int(SF_LOST_TOO_DEEP)])
             return recording
         }
     }
@@ -204,5 +217,12 @@ enum KernelRelease {
         var name = utsname()
         uname(&name)
         return withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+    }
+
+    /// `uname -m`: the machine the kernel runs as (x86_64, aarch64, ...).
+    static var machine: String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
     }
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A Linux system-call ABI as seccomp sees it: the `AUDIT_ARCH_*` value the
 /// kernel puts in `seccomp_data.arch`, and its own syscall numbering.
 ///
@@ -63,7 +67,13 @@ extension Architecture {
         #elseif arch(i386)
         return .x86
         #else
-        return .x86_64
+        // Any other machine: its kernel's own name for it (`uname -m`), which the table knows
+        // for every architecture seccomp has (ppc64le, s390x, mips64, loongarch64...).
+        var name = utsname()
+        uname(&name)
+        let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        guard let architecture = named(machine) else { fatalError("no syscall table for this machine (\(machine))") }
+        return architecture
         #endif
     }
 }

@@ -183,6 +183,27 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertEqual(counts["getppid"], 8, "3 from the remaining thread, 5 from the child it forked: \(counts)")
     }
 
+    /// --pid on a process that is forking as the observer starts: the children forked while
+    /// the tree is being seeded from /proc are neither missed nor lost (every one of 600 makes
+    /// one getppid call after the observer is up; the parent makes none).
+    func testChildrenForkedWhileTheTreeIsSeededAreCounted() throws {
+        let program = Process()
+        program.executableURL = URL(fileURLWithPath: Self.helpers + "/forker")
+        program.arguments = ["600", "1000", "2500"]
+        program.standardOutput = FileHandle.nullDevice
+        try program.run()
+        defer { if program.isRunning { program.terminate() } }
+        usleep(150_000) // mid-way through its forks
+        let result = try run(["--pid", String(program.processIdentifier), "-o", "forker.seccomp.json"])
+        program.waitUntilExit()
+        XCTAssertEqual(program.terminationStatus, 0)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("forker.recording.json"))) as! [String: Any]
+        let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
+        XCTAssertEqual(counts["getppid"], 600, "one getppid per child: \(counts)")
+        XCTAssertGreaterThan(counts["clone"] ?? 0, 0, "the observer started before the forks ended")
+    }
+
     /// --pid without --duration ends when the process tree is gone; a target already under a
     /// seccomp filter is reported (what its filter rejects cannot be seen).
     func testProcessTreeRunEndsWithTheTreeAndFilteredTargetsAreReported() throws {

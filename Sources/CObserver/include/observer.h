@@ -11,9 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SF_MAX_TARGETS 8
-#define SF_SLOTS 1024
-#define SF_ABIS 3 /* 0 native, 1 i386 (compat), 2 x32 */
+#include "observer_limits.h" /* shared with bpf/syscount.bpf.c */
 
 struct sf_observer;
 
@@ -40,8 +38,8 @@ enum sf_attach_kind sf_observer_attach_kind(const struct sf_observer *obs);
 
 /*
  * Sums the per-CPU counters: counts[(target * SF_ABIS + abi) * SF_SLOTS + nr]
- * (SF_MAX_TARGETS * SF_ABIS * SF_SLOTS entries) and lost[target * 3 + k]
- * (k = 0: numbers beyond SF_SLOTS, k = 1: process-tree members that did not fit).
+ * (SF_MAX_TARGETS * SF_ABIS * SF_SLOTS entries) and lost[target * SF_LOST_KINDS + kind]
+ * (the SF_LOST_* kinds).
  */
 int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost);
 
