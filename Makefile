@@ -42,17 +42,23 @@ build: deps bpf
 
 # The observer's eBPF program: vmlinux.h from this kernel's BTF, the CO-RE
 # object, and the libbpf skeleton that embeds it — in that order, all generated.
-bpf: $(BPF)/syscount.skel.h
+bpf: $(BPF)/syscount.skel.h $(BPF)/workloads.skel.h
 
 $(BPF)/vmlinux.h:
 	@mkdir -p $(BPF)
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BPF)/syscount.bpf.o: bpf/syscount.bpf.c Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
+$(BPF)/syscount.bpf.o: bpf/syscount.bpf.c bpf/abi.bpf.h Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -ISources/CObserver/include -c $< -o $@
 
 $(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
 	bpftool gen skeleton $< name syscount_bpf > $@
+
+$(BPF)/workloads.bpf.o: bpf/workloads.bpf.c bpf/abi.bpf.h Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -ISources/CObserver/include -c $< -o $@
+
+$(BPF)/workloads.skel.h: $(BPF)/workloads.bpf.o
+	bpftool gen skeleton $< name workloads_bpf > $@
 
 # Test-only C helpers: the libseccomp oracle, and filter probes (64- and 32-bit)
 # that install a filter in themselves and make one call.

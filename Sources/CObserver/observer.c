@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "observer.h"
+#include "libbpf_log.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -26,7 +27,7 @@ struct sf_observer {
 static char libbpf_log[65536];
 static size_t libbpf_log_len;
 
-static int keep_log(enum libbpf_print_level level, const char *fmt, va_list args)
+int sf_keep_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	(void)level;
 	if (libbpf_log_len >= sizeof(libbpf_log) - 1)
@@ -35,6 +36,12 @@ static int keep_log(enum libbpf_print_level level, const char *fmt, va_list args
 	if (n > 0)
 		libbpf_log_len += (size_t)n < sizeof(libbpf_log) - libbpf_log_len ? (size_t)n : sizeof(libbpf_log) - libbpf_log_len - 1;
 	return 0;
+}
+
+void sf_start_libbpf_log(void)
+{
+	libbpf_log_len = 0;
+	libbpf_set_print(sf_keep_libbpf_log);
 }
 
 long sf_observer_log(char *out, size_t size)
@@ -92,8 +99,7 @@ int sf_observer_open(struct sf_observer **out, const uint64_t *ids, const uint32
 		snprintf(err, errlen, "between 1 and %d targets can be observed at once", SF_MAX_TARGETS);
 		return -EINVAL;
 	}
-	libbpf_log_len = 0;
-	libbpf_set_print(keep_log);
+	sf_start_libbpf_log();
 	struct sf_observer *obs = calloc(1, sizeof(*obs));
 	if (!obs)
 		return -ENOMEM;

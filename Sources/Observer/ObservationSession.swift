@@ -2,8 +2,6 @@ import CObserver
 import Foundation
 import Recording
 
-/// Set from SIGINT/SIGTERM handlers; read by the polling loop.
-nonisolated(unsafe) private var stopSignal: Int32 = 0
 
 /// One observation from start to finish: attach before anything runs, start the
 /// command (if any) inside a fresh cgroup, poll until the time is up, the
@@ -34,8 +32,7 @@ public final class ObservationSession {
 
     /// Resolves targets and attaches. `command` gets a fresh cgroup as an extra, first target.
     public init(cgroups: [String], pids: [Int32], command: [String]?) throws {
-        stopSignal = 0
-        for stop in [SIGINT, SIGTERM, SIGHUP] { signal(stop) { stopSignal = $0 } }
+        installStopHandlers()
         var targets: [ObservationTarget] = []
         var commandCgroup: CommandCgroup?
         // Whatever fails below, the command's cgroup does not outlive it.

@@ -25,6 +25,16 @@ public struct Recording: Codable, Equatable, Sendable {
     /// (ABI, syscall) was seen, and how many recordings there were.
     public var coverage: [String: [String: Int]]?
     public var recordings: Int?
+    /// seccomp-observe --all: the host, the workload's identity and labels, and when
+    /// it was first and last seen making calls (ISO 8601, UTC).
+    public var host: String?
+    public var workload: [String: String]?
+    public var firstSeen: String?
+    public var lastSeen: String?
+    /// Calls a container runtime (runc's init, crun) made in the workload's cgroup before
+    /// it executed the workload: its set-up, kept apart and not allowed by the profile,
+    /// except the hand-off calls it makes after installing the filter (ProfileGenerator).
+    public var runtimeSetup: [String: UInt64]?
 
     public struct Lost: Codable, Equatable, Sendable {
         /// Calls with a number beyond the counter table.
@@ -82,6 +92,11 @@ public struct Recording: Codable, Equatable, Sendable {
         lost.beyondTable += other.lost.beyondTable
         lost.untrackedProcesses += other.lost.untrackedProcesses
         lost.tooDeep += other.lost.tooDeep
+        if let setup = other.runtimeSetup {
+            for (name, n) in setup { runtimeSetup = runtimeSetup ?? [:]; runtimeSetup![name, default: 0] += n }
+        }
+        firstSeen = [firstSeen, other.firstSeen].compactMap { $0 }.min()
+        lastSeen = [lastSeen, other.lastSeen].compactMap { $0 }.max()
         seconds += other.seconds
         runs += other.runs
     }

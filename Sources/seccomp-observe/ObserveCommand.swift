@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CObserver
 import Observer
 import Recording
 import SeccompProfile
@@ -21,6 +22,14 @@ struct ObserveCommand: ParsableCommand {
           sudo seccomp-observe -- ls -l /
           sudo seccomp-observe --cgroup /sys/fs/cgroup/unified/myservice --duration 30s
           sudo seccomp-observe --pid 1234 --duration 5m -o myapp.seccomp.json
+          sudo seccomp-observe --all --out-dir /var/lib/seccomp-forge --interval 60s
+
+        --all observes every cgroup on the host with one program and names each
+        workload as its runtime does (Docker, containerd/CRI, CRI-O, Podman, runc
+        state and annotations, systemd units); replicas of one workload (same image,
+        pod owner and container, unit) share one recording, with coverage. A
+        container runtime's own set-up before the workload's exec (runc init, crun)
+        is kept apart: not in the profile, listed as runtimeSetup in the recording.
 
         Ctrl-C (or SIGTERM) stops early; everything gathered is still written.
         Exit status: the command's own status when one is run; otherwise 0.
@@ -35,6 +44,18 @@ struct ObserveCommand: ParsableCommand {
 
     @Option(name: .long, help: "A process to observe, with its threads and the children it forks from now on (repeatable).")
     var pid: [Int32] = []
+
+    @Flag(name: .long, help: "Observe every cgroup on the host, one workload per container or service (see below).")
+    var all = false
+
+    @Option(name: .long, help: "With --all: where each workload's NAME.seccomp.json and NAME.recording.json go (default: the current directory).")
+    var outDir: String?
+
+    @Option(name: .long, help: "With --all: how often the files are rewritten with everything seen so far (default 60s).")
+    var interval = "60s"
+
+    @Option(name: .long, help: "With --all: cgroups observed at once (slots of \(Int(SF_ALL_ROWS) * Int(SF_SLOTS) * 8 / 1024) KiB each; more are counted as overflow). Default 1024.")
+    var maxWorkloads = 1024
 
     @Option(name: .long, help: "How long to observe: 500ms, 30s, 5m, 1h. Default: until the command exits, or Ctrl-C.")
     var duration: String?
@@ -103,6 +124,13 @@ struct ObserveCommand: ParsableCommand {
         guard ProfileValidator.actionNames.contains(defaultAction), defaultAction != "SCMP_ACT_ALLOW" else {
             throw ObserverError("--default-action: \"\(defaultAction)\" is not a denying action (SCMP_ACT_ERRNO, SCMP_ACT_KILL_PROCESS, SCMP_ACT_LOG, ...)", kind: .badRequest)
         }
+        if all {
+            guard cgroup.isEmpty, pid.isEmpty, command.isEmpty, output.isEmpty else {
+                throw ObserverError("--all observes every cgroup: give it without --cgroup, --pid, -o or a command", kind: .badRequest)
+            }
+            return try observeAll(seconds: seconds)
+        }
+        guard outDir == nil else { throw ObserverError("--out-dir goes with --all (use -o for one target)", kind: .badRequest) }
         let session = try ObservationSession(cgroups: cgroup, pids: pid, command: command.isEmpty ? nil : command)
         do {
             try observe(session, seconds: seconds)
@@ -110,6 +138,41 @@ struct ObserveCommand: ParsableCommand {
             session.abandon()
             throw error
         }
+    }
+
+    private func observeAll(seconds: Double?) throws {
+        guard let every = Duration.seconds(parsing: interval) else {
+            throw ObserverError("--interval: \"\(interval)\" is not a duration like 10s, 1m or 1h", kind: .badRequest)
+        }
+        let session = try WorkloadSession(outputDirectory: outDir ?? ".", maxWorkloads: maxWorkloads, defaultAction: defaultAction)
+        if !quiet && !json {
+            note("Observing every cgroup (\(session.observer.slots) slots, \(session.observer.mapBytes / 1024) KiB of maps); writing to \(outDir ?? ".") every \(interval)\(duration.map { " for \($0)" } ?? ", until Ctrl-C")...")
+        }
+        let report = try session.run(duration: seconds, interval: every) { r in
+            if !quiet && !json {
+                note("\(r.workloads) workloads, \(r.liveCgroups) cgroups, \(r.files.count) written (read in \(String(format: "%.1f", r.drainSeconds * 1000)) ms)")
+            }
+        }
+        let health = report.health
+        if !quiet && !json {
+            if let signal = session.stoppedBySignal { note("Stopped by signal \(signal); everything gathered is written.") }
+            note("\(report.workloads) workloads; \(report.files.count) recordings and profiles in \(outDir ?? ".")")
+        }
+        if health.noSlot > 0 || health.beyondTable > 0 || health.goneDropped > 0 || session.unnamedCalls > 0, !quiet {
+            note("warning: not counted: \(health.noSlot) calls of cgroups that found every slot taken (raise --max-workloads), \(health.beyondTable) calls with numbers beyond the table, \(session.unnamedCalls) calls of cgroups gone before they could be named; \(health.goneDropped) removals missed")
+        }
+        if json {
+            FileHandle.standardOutput.write(JSONFile.encode(AllSummary(workloads: report.workloads, files: report.files, noSlotCalls: health.noSlot,
+                                                                        beyondTableCalls: health.beyondTable, unnamedCalls: session.unnamedCalls)))
+        }
+    }
+
+    struct AllSummary: Encodable {
+        var workloads: Int
+        var files: [String]
+        var noSlotCalls: UInt64
+        var beyondTableCalls: UInt64
+        var unnamedCalls: UInt64
     }
 
     private func observe(_ session: ObservationSession, seconds: Double?) throws {

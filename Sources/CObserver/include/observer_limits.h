@@ -27,4 +27,18 @@
 #define SF_LOST_TOO_DEEP 2       /* tasks more than SF_MAX_DEPTH levels below the target */
 #define SF_LOST_KINDS 3
 
+/* seccomp-observe --all (bpf/workloads.bpf.c): one slot per cgroup seen, each
+ * with SF_SLOTS counters per ABI plus one row for the container runtime's own
+ * set-up calls (made before the workload's exec, kept apart). */
+#define SF_ALL_ROWS (SF_ABIS + 1)
+#define SF_ALL_RUNTIME_ROW SF_ABIS
+#define SF_ALL_DEFAULT_WORKLOADS 1024
+/* Longest cgroup path (below the hierarchy's root) kept for a cgroup made while observing. */
+#define SF_ALL_PATH_MAX 256
+/* health[...]: what --all could not count or keep. */
+#define SF_ALL_NO_SLOT 0        /* calls of cgroups that found every slot taken */
+#define SF_ALL_BEYOND_TABLE 1   /* numbers at or above SF_SLOTS */
+#define SF_ALL_GONE_DROPPED 2   /* removed cgroups the release queue could not hold */
+#define SF_ALL_HEALTH 3
+
 #endif

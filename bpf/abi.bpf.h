@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * abi.bpf.h: the ABI model shared by the eBPF programs (syscount.bpf.c,
+ * workloads.bpf.c). Include after vmlinux.h and the libbpf headers; ABI_NATIVE
+ * is slot 0.
+ */
+#ifndef SECCOMP_FORGE_ABI_BPF_H
+#define SECCOMP_FORGE_ABI_BPF_H
+
+#define ABI_NATIVE 0
+
+/* The ABI model, one block per architecture: which ABI slot a call goes to
+ * (0 native, then the compat ABIs in the loader's table, Observer's
+ * `ObserverABI.slots`) and its number within that ABI. Read only for tasks the
+ * verdict says are observed. */
+#if defined(__TARGET_ARCH_x86)
+/* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry
+ * (int 0x80, sysenter, 32-bit syscall), also int 0x80 from 64-bit code. It is
+ * what seccomp reads (in_ia32_syscall) to pick AUDIT_ARCH_I386, so it is what
+ * names the call here. x32 calls carry __X32_SYSCALL_BIT in their number. */
+#define TS_COMPAT 0x0002
+#define X32_SYSCALL_BIT 0x40000000
+static __always_inline __u32 abi_of(__u64 *nr, bool btf)
+{
+	__u32 status;
+	if (btf) {
+		status = bpf_get_current_task_btf()->thread_info.status;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		status = BPF_CORE_READ(task, thread_info.status);
+	}
+	if (status & TS_COMPAT)
+		return 1; /* i386 */
+	if (*nr & X32_SYSCALL_BIT) {
+		*nr &= ~(__u64)X32_SYSCALL_BIT;
+		return 2; /* x32 */
+	}
+	return ABI_NATIVE;
+}
+#elif defined(__TARGET_ARCH_arm64)
+/* TIF_32BIT (arch/arm64/include/asm/thread_info.h): an AArch32 task, whose
+ * calls seccomp checks as AUDIT_ARCH_ARM. */
+#define TIF_32BIT 22
+static __always_inline __u32 abi_of(__u64 *nr, bool btf)
+{
+	unsigned long flags;
+	if (btf) {
+		flags = bpf_get_current_task_btf()->thread_info.flags;
+	} else {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		flags = BPF_CORE_READ(task, thread_info.flags);
+	}
+	return (flags & (1UL << TIF_32BIT)) ? 1 : ABI_NATIVE; /* arm */
+}
+#else
+/* Architectures without a compat ABI here: every call is native. */
+static __always_inline __u32 abi_of(__u64 *nr, bool btf) { return ABI_NATIVE; }
+#endif
+
+#endif

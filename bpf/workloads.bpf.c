@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * workloads.bpf.c: counts system calls for every cgroup on the host at once
+ * (seccomp-observe --all), per ABI, per number.
+ *
+ * Each cgroup a running task is seen in gets a slot: a row of counters per ABI.
+ * Slots come from a queue the loader fills (0..N-1) and refills with the slots
+ * of cgroups that were removed and drained, so memory is fixed at load and no
+ * cgroup is ever dropped silently: a cgroup that finds the queue empty has its
+ * calls counted as `no slot`.
+ *
+ * As in syscount.bpf.c, the question "whose call is this?" is answered at
+ * context switch: sched_switch stores the incoming task's slot in a per-CPU
+ * verdict, so a syscall costs a verdict read, the ABI check and one atomic add
+ * into a counter array that user space reads through mmap (no syscall per
+ * read). Counters are shared by the CPUs (atomic adds), not per CPU: memory is
+ * N x rows x SF_SLOTS x 8 bytes whatever the CPU count.
+ *
+ * A container runtime's own set-up (runc's init stages, named "runc:[0:PARENT]",
+ * "runc:[1:CHILD]", "runc:[2:INIT]"; crun) runs in the container's cgroup
+ * before the workload's execve: its calls go to a row of their own, kept
+ * apart from the workload's. The workload's exec renames the task, and the
+ * exec hook makes the CPU work its verdict out again.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "observer_limits.h" /* shared with the loader */
+#include "abi.bpf.h"
+
+#define VERDICT_UNKNOWN 0
+#define VERDICT_OUTSIDE 1
+#define VERDICT_NO_SLOT 2
+/* Otherwise 3 + slot * 2 + (1 if the task is the runtime's set-up). */
+#define VERDICT_FIRST_SLOT 3
+
+const volatile __u32 nr_cpus = 1;
+/* The observer's own process: never counted. */
+const volatile __u32 observer_tgid = 0;
+
+__u32 verdict[SF_MAX_CPUS] = {};
+
+/* cgroup id → slot. Sized by the loader (the number of slots). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SF_ALL_DEFAULT_WORKLOADS);
+	__type(key, __u64);
+	__type(value, __u32);
+} slot_of SEC(".maps");
+
+/* Free slots; the loader pushes 0..N-1, and each slot back once it has drained it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, SF_ALL_DEFAULT_WORKLOADS);
+	__type(value, __u32);
+} free_slots SEC(".maps");
+
+/* Removed cgroups that held a slot, for the loader to drain and release. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, SF_ALL_DEFAULT_WORKLOADS);
+	__type(value, __u64);
+} gone SEC(".maps");
+
+/* counts[(slot * SF_ALL_ROWS + row) * SF_SLOTS + nr]; read by the loader through mmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, SF_ALL_DEFAULT_WORKLOADS * SF_ALL_ROWS * SF_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SF_ALL_HEALTH);
+	__type(key, __u32);
+	__type(value, __u64);
+} health SEC(".maps");
+
+/* Paths (below the hierarchy's root) of cgroups made while observing: a cgroup
+ * that comes and goes between two reads is still named. */
+struct cgroup_name {
+	char path[SF_ALL_PATH_MAX];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SF_ALL_DEFAULT_WORKLOADS);
+	__type(key, __u64);
+	__type(value, struct cgroup_name);
+} names SEC(".maps");
+
+static __always_inline void note(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&health, &what);
+	if (n)
+		*n += 1;
+}
+
+/* The slot of a cgroup, taken from the free queue the first time it is seen; -1 when none is left. */
+static __always_inline int slot_for(__u64 cgid)
+{
+	__u32 *found = bpf_map_lookup_elem(&slot_of, &cgid);
+	if (found)
+		return (int)*found;
+	__u32 slot;
+	if (bpf_map_pop_elem(&free_slots, &slot))
+		return -1;
+	if (bpf_map_update_elem(&slot_of, &cgid, &slot, BPF_NOEXIST)) {
+		/* Another CPU gave it one first: use that, and return ours. */
+		bpf_map_push_elem(&free_slots, &slot, BPF_ANY);
+		found = bpf_map_lookup_elem(&slot_of, &cgid);
+		return found ? (int)*found : -1;
+	}
+	return (int)slot;
+}
+
+/* runc's init stages ("runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]") and crun,
+ * running in the container's cgroup before they exec the workload. */
+static __always_inline bool is_runtime(const char *comm)
+{
+	if (comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && (comm[4] == ':' || comm[4] == 0))
+		return true;
+	return comm[0] == 'c' && comm[1] == 'r' && comm[2] == 'u' && comm[3] == 'n' && comm[4] == 0;
+}
+
+static __always_inline __u32 verdict_for(struct task_struct *task)
+{
+	if (observer_tgid != 0 && task->tgid == observer_tgid)
+		return VERDICT_OUTSIDE;
+	if (task->flags & 0x00200000 /* PF_KTHREAD */)
+		return VERDICT_OUTSIDE;
+	__u64 cgid = task->cgroups->dfl_cgrp->kn->id;
+	int slot = slot_for(cgid);
+	if (slot < 0)
+		return VERDICT_NO_SLOT;
+	char comm[5];
+	__builtin_memcpy(comm, task->comm, sizeof(comm));
+	return VERDICT_FIRST_SLOT + ((__u32)slot << 1) + (is_runtime(comm) ? 1 : 0);
+}
+
+static __always_inline int on_sys_enter(long id, bool btf)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	__u32 v;
+	if (cpu < SF_MAX_CPUS) {
+		v = verdict[cpu & (SF_MAX_CPUS - 1)];
+		if (v == VERDICT_OUTSIDE)
+			return 0;
+		if (v == VERDICT_UNKNOWN) {
+			v = verdict_for(bpf_get_current_task_btf());
+			verdict[cpu & (SF_MAX_CPUS - 1)] = v;
+		}
+	} else {
+		v = verdict_for(bpf_get_current_task_btf());
+	}
+	if (v == VERDICT_OUTSIDE)
+		return 0;
+	if (v == VERDICT_NO_SLOT) {
+		note(SF_ALL_NO_SLOT);
+		return 0;
+	}
+	__u32 slot = (v - VERDICT_FIRST_SLOT) >> 1;
+	__u64 nr = (__u64)id;
+	__u32 row = ((v - VERDICT_FIRST_SLOT) & 1) ? SF_ALL_RUNTIME_ROW : abi_of(&nr, btf);
+	if (nr >= SF_SLOTS) {
+		note(SF_ALL_BEYOND_TABLE);
+		return 0;
+	}
+	__u32 key = (slot * SF_ALL_ROWS + row) * SF_SLOTS + (__u32)nr;
+	__u64 *n = bpf_map_lookup_elem(&counts, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	return 0;
+}
+
+static __always_inline int forget_verdicts(void)
+{
+	for (__u32 cpu = 0; cpu < SF_MAX_CPUS; cpu++) {
+		if (cpu >= nr_cpus)
+			break;
+		verdict[cpu] = VERDICT_UNKNOWN;
+	}
+	return 0;
+}
+
+static __always_inline int forget_this_cpu(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu < SF_MAX_CPUS)
+		verdict[cpu & (SF_MAX_CPUS - 1)] = VERDICT_UNKNOWN;
+	return 0;
+}
+
+static __always_inline int on_mkdir(struct cgroup *cgrp, const char *path)
+{
+	__u64 cgid = BPF_CORE_READ(cgrp, kn, id);
+	struct cgroup_name name = {};
+	bpf_probe_read_kernel_str(name.path, sizeof(name.path), path);
+	bpf_map_update_elem(&names, &cgid, &name, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int on_rmdir(struct cgroup *cgrp)
+{
+	__u64 cgid = BPF_CORE_READ(cgrp, kn, id);
+	if (bpf_map_lookup_elem(&slot_of, &cgid)) {
+		if (bpf_map_push_elem(&gone, &cgid, BPF_ANY))
+			note(SF_ALL_GONE_DROPPED);
+	} else {
+		bpf_map_delete_elem(&names, &cgid);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(all_count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, true); }
+SEC("tp_btf/sched_switch")
+int BPF_PROG(all_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu < SF_MAX_CPUS)
+		verdict[cpu & (SF_MAX_CPUS - 1)] = verdict_for(next);
+	return 0;
+}
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(all_moved_btf) { return forget_verdicts(); }
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(all_exec_btf) { return forget_this_cpu(); }
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(all_mkdir_btf, struct cgroup *cgrp, const char *path) { return on_mkdir(cgrp, path); }
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(all_rmdir_btf, struct cgroup *cgrp, const char *path) { return on_rmdir(cgrp); }
+
+char LICENSE[] SEC("license") = "GPL";
