@@ -38,27 +38,27 @@ public struct WorkloadIdentity: Hashable, Sendable, CustomStringConvertible {
     /// (moby), containerd (any namespace: k8s.io, default, moby), CRI-O and Podman (runc root).
     public static let stateRoots = ["/run/runc", "/run/docker/runtime-runc/moby", "/run/containerd/runc", "/run/crun"]
 
-    /// Every container the runtimes' state directories describe, keyed by cgroup path
-    /// (below the v2 mount, leading "/").
-    public static func runtimeStates(roots: [String] = stateRoots, cgroupMount: String) -> [String: RuntimeState] {
-        var states: [String: RuntimeState] = [:]
+    /// The state files the runtimes' state directories hold now (runc: <root>/<id>/state.json;
+    /// containerd: <root>/<namespace>/<id>/state.json).
+    public static func stateFiles(roots: [String] = stateRoots) -> [String] {
+        var files: [String] = []
         let fm = FileManager.default
         func scan(_ dir: String, depth: Int) {
             guard let entries = try? fm.contentsOfDirectory(atPath: dir) else { return }
             for entry in entries {
                 let path = dir + "/" + entry
-                if let state = parseState(atPath: path + "/state.json", cgroupMount: cgroupMount) {
-                    states[state.cgroupPath] = state
+                if fm.fileExists(atPath: path + "/state.json") {
+                    files.append(path + "/state.json")
                 } else if depth > 0 {
-                    scan(path, depth: depth - 1) // containerd: /run/containerd/runc/<namespace>/<id>
+                    scan(path, depth: depth - 1)
                 }
             }
         }
         for root in roots { scan(root, depth: 1) }
-        return states
+        return files
     }
 
-    static func parseState(atPath path: String, cgroupMount: String) -> RuntimeState? {
+    public static func parseState(atPath path: String, cgroupMount: String) -> RuntimeState? {
         guard let data = FileManager.default.contents(atPath: path),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let id = object["id"] as? String else { return nil }

@@ -43,6 +43,11 @@ public final class WorkloadSession {
     var drained: [String: [String: WorkloadObserver.CgroupCounts]] = [:]
     /// Calls in cgroups that were gone before they could be named.
     public private(set) var unnamedCalls: UInt64 = 0
+    /// Containers the runtimes described while observing, by cgroup path: kept after the
+    /// runtime deletes its state (a short container is gone before the next read).
+    var states: [String: WorkloadIdentity.RuntimeState] = [:]
+    var stateFilesRead: Set<String> = []
+    let watcher = RuntimeStateWatcher()
 
     public init(outputDirectory: String, maxWorkloads: Int, defaultAction: String = "SCMP_ACT_ERRNO") throws {
         installStopHandlers()
@@ -75,7 +80,10 @@ public final class WorkloadSession {
                 last = r
                 nextWrite = elapsed + interval
             }
-            usleep(50_000)
+            // Waiting is watching: a container's state is read the moment its runtime writes it.
+            for file in watcher.wait(milliseconds: 50) {
+                if let state = WorkloadIdentity.parseState(atPath: file, cgroupMount: mount) { states[state.cgroupPath] = state }
+            }
         }
         // The final read once nothing counts any more.
         observer.detach()
@@ -91,7 +99,7 @@ public final class WorkloadSession {
     public func drainAndWrite() throws -> Report {
         let began = Date()
         let now = Date()
-        let states = WorkloadIdentity.runtimeStates(cgroupMount: mount)
+        refreshStates()
         liveCounts = [:]
         pathAssigned = [:]
         var live = try observer.liveSlots()
@@ -123,6 +131,15 @@ public final class WorkloadSession {
         let files = try writeAll(now: now)
         return Report(workloads: replicas.count, files: files, health: observer.health(), liveCgroups: live.count,
                       drainSeconds: Date().timeIntervalSince(began))
+    }
+
+    /// Reads the state files that appeared since the last look (runc writes them whole, by rename).
+    func refreshStates() {
+        let files = WorkloadIdentity.stateFiles()
+        for file in files where !stateFilesRead.contains(file) {
+            if let state = WorkloadIdentity.parseState(atPath: file, cgroupMount: mount) { states[state.cgroupPath] = state }
+        }
+        stateFilesRead = Set(files)
     }
 
     /// A removed cgroup: its last counts kept with its replica, its slot given back.
