@@ -51,6 +51,22 @@ public enum FilterAnalysis {
             argumentChecked: checked)
     }
 
+    /// Instructions per call weighted by how often each call is made (`counts` by syscall
+    /// name, as a recording has them for this ABI; arguments zero); nil when no name is known.
+    public static func weightedMeanInstructions(of program: Program, architecture: Architecture,
+                                                counts: [String: UInt64]) -> Double? {
+        let table = SyscallTable.forArchitecture(architecture)
+        let emulator = Emulator(program)
+        var steps = 0.0, calls = 0.0
+        for (name, n) in counts {
+            guard let number = table.number(of: name),
+                  let outcome = try? emulator.run(SeccompData(nr: number, arch: architecture.auditArch)) else { continue }
+            steps += Double(outcome.executed) * Double(n)
+            calls += Double(n)
+        }
+        return calls > 0 ? steps / calls : nil
+    }
+
     /// The most instructions any call of this architecture can execute: `arch` is
     /// known, `nr` lies in the ABI's range (x86_64 below the x32 bit, x32 above),
     /// every other loaded value may take either branch.

@@ -170,9 +170,9 @@ public enum FilterCompiler {
                 var x32Ranges = x32.ranges(upTo: .max, weightScale: 1, frequencies: frequencies)
                 // Numbers below the x32 bit never reach this tree: let them join the first range.
                 x32Ranges.insert(ValueRange(low: 0, high: x32Bit - 1, node: x32Ranges[0].node, weight: 0), at: 0)
-                let x32Tree = SearchTree.build(x32Ranges)
+                let x32Tree = SearchTree.build(x32Ranges, meanFirst: frequencies != nil)
                 if native == nil {
-                    return SearchTree.build(ranges + [ValueRange(low: x32Bit, high: .max, node: x32Tree)])
+                    return SearchTree.build(ranges + [ValueRange(low: x32Bit, high: .max, node: x32Tree)], meanFirst: frequencies != nil)
                 }
                 // Weighted as if one call in 25 were x32's: its tree sits a few levels down,
                 // costing x86_64 well under 0.1 instruction on average.
@@ -188,6 +188,6 @@ public enum FilterCompiler {
             }
             ranges += native.ranges(upTo: .max, weightScale: 1, frequencies: frequencies)
         }
-        return SearchTree.build(ranges.coalesced())
+        return SearchTree.build(ranges.coalesced(), meanFirst: frequencies != nil)
     }
 }

@@ -8,13 +8,15 @@ public enum SearchTree {
     /// Above this many ranges the exact search costs more than it gains.
     static let exactLimit = 256
 
-    public static func build(_ ranges: [ValueRange]) -> DecisionNode {
+    /// `meanFirst`: the weights are observed counts (`compile --weights`), so take the
+    /// least mean any budget reaches, not the shortest worst case near it.
+    public static func build(_ ranges: [ValueRange], meanFirst: Bool = false) -> DecisionNode {
         precondition(!ranges.isEmpty && ranges.first!.low == 0 && ranges.last!.high == .max, "ranges must cover 0...UInt32.max")
         let ranges = ranges.coalesced()
         if ranges.count == 1 { return ranges[0].node }
         if ranges.count > exactLimit { return medianSplit(ranges[...]) }
         var tree = OptimalTree(ranges)
-        return tree.build()
+        return tree.build(tolerance: meanFirst ? 0 : 0.10)
     }
 
     static func node(splittingAt index: Int, _ ranges: ArraySlice<ValueRange>, left: DecisionNode, right: DecisionNode) -> DecisionNode {
@@ -77,7 +79,7 @@ private struct OptimalTree {
         budgetLimit = depth + leafCost.max()! + 4
     }
 
-    mutating func build() -> DecisionNode {
+    mutating func build(tolerance: Double) -> DecisionNode {
         let inf = Double.infinity
         // previous[i * n + j] = cost at budget b - 1; previousT[j * n + i] the same, transposed.
         var previous = [Double](repeating: inf, count: n * n)
@@ -118,10 +120,11 @@ private struct OptimalTree {
                 for j in i..<n { previousT[j * n + i] = previous[i * n + j] }
             }
         }
-        // The shortest worst case whose mean stays within 10% of the best mean any
-        // budget reaches: every call pays the mean, the worst case bounds the rest.
+        // The shortest worst case whose mean stays within `tolerance` (10% unless the weights
+        // are observed counts) of the best mean any budget reaches: every call pays the
+        // mean, the worst case bounds the rest.
         let bestMean = roots.min()!
-        let budget = roots.firstIndex(where: { $0 <= bestMean * 1.10 + 1e-9 })!
+        let budget = roots.firstIndex(where: { $0 <= bestMean * (1 + tolerance) + 1e-9 })!
         return reconstruct(0, n - 1, budget)
     }
 

@@ -15,6 +15,7 @@ struct Compile: ParsableCommand {
         c:      a C initializer for struct sock_filter[].
 
         Example: seccomp-profile compile docker-default.json --arch x86_64,x86 -o filter.bpf
+                 seccomp-profile compile myapp.seccomp.json --weights myapp.recording.json -o myapp.bpf
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
@@ -26,6 +27,8 @@ struct Compile: ParsableCommand {
 
     @OptionGroup var target: TargetOptions
 
+    @OptionGroup var weights: WeightsOption
+
     @Option(name: .long, help: "Output format: raw, disasm or c.")
     var format: Format?
 
@@ -33,7 +36,7 @@ struct Compile: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let filter = try target.compiled(from: profile)
+        let filter = try target.compiled(from: profile, frequencies: try weights.frequencies())
         let format = self.format ?? (output == nil ? .disasm : .raw)
         let data: Data
         switch format {

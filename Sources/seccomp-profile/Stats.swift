@@ -23,6 +23,8 @@ struct Stats: ParsableCommand {
     @Option(name: .long, help: "Syscall numbers to measure, like 0-462. Default: 0 to the highest known.")
     var numbers: String?
 
+    @OptionGroup var weights: WeightsOption
+
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
@@ -39,6 +41,19 @@ struct Stats: ParsableCommand {
         let stats = filter.plans.map {
             FilterAnalysis.stats(of: filter.program, architecture: $0.architecture, numbers: range, plan: $0)
         }
+        // With --weights: instructions per call as the recording made them, for this filter and
+        // for the one compiled with those weights.
+        var weighted: [(arch: String, plain: Double, compiled: Double, length: Int)] = []
+        if let recording = try weights.recording() {
+            let tuned = try target.compiled(from: profile, frequencies: try weights.frequencies())
+            for plan in filter.plans {
+                guard let calls = recording.counts[plan.architecture.profileName], !calls.isEmpty,
+                      let plain = FilterAnalysis.weightedMeanInstructions(of: filter.program, architecture: plan.architecture, counts: calls),
+                      let compiled = FilterAnalysis.weightedMeanInstructions(of: tuned.program, architecture: plan.architecture, counts: calls)
+                else { continue }
+                weighted.append((plan.architecture.name, plain, compiled, tuned.program.count))
+            }
+        }
         if json {
             var rows: [String] = []
             for s in stats {
@@ -46,7 +61,8 @@ struct Stats: ParsableCommand {
                 {"architecture":"\(s.architecture.name)","numbers":"\(s.numbers.lowerBound - s.architecture.numberBase)-\(s.numbers.upperBound - s.architecture.numberBase)","meanInstructions":\(String(format: "%.3f", s.meanInstructions)),"maxInstructions":\(s.maxInstructionsMeasured),"longestPath":\(s.longestPath),"knownSyscalls":\(s.knownSyscalls),"allowedWithoutArguments":\(s.allowedWithoutArguments),"cacheable":\(s.cacheable),"argumentChecked":\(s.argumentChecked)}
                 """)
             }
-            print("{\"length\":\(filter.program.count),\"architectures\":[\(rows.joined(separator: ","))]}")
+            let w = weighted.map { "{\"architecture\":\"\($0.arch)\",\"weightedMeanInstructions\":\(String(format: "%.3f", $0.plain)),\"weightedMeanInstructionsCompiledWithWeights\":\(String(format: "%.3f", $0.compiled)),\"lengthCompiledWithWeights\":\($0.length)}" }
+            print("{\"length\":\(filter.program.count),\"architectures\":[\(rows.joined(separator: ","))],\"weighted\":[\(w.joined(separator: ","))]}")
             return
         }
         print("\(profile): \(filter.program.count) instructions for \(filter.policy.architectures.map(\.name).joined(separator: ", "))")
@@ -64,6 +80,10 @@ struct Stats: ParsableCommand {
                 String(format: "%12d", s.argumentChecked),
             ]
             print(cols.joined(separator: " "))
+        }
+        for w in weighted {
+            print(String(format: "%@ weighted by %@: %.2f instructions per call; %.2f compiled with those weights (%d instructions)",
+                         w.arch, weights.weights ?? "", w.plain, w.compiled, w.length))
         }
     }
 }

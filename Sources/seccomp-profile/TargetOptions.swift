@@ -85,10 +85,10 @@ struct TargetOptions: ParsableArguments {
         }
     }
 
-    func compiled(from path: String) throws -> CompiledFilter {
+    func compiled(from path: String, frequencies: [String: Double]? = nil) throws -> CompiledFilter {
         let policy = try policy(from: path)
         do {
-            return try FilterCompiler.compile(policy)
+            return try FilterCompiler.compile(policy, frequencies: frequencies)
         } catch {
             throw ToolError.badInput("\(path): \(error.description)")
         }

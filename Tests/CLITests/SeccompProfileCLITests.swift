@@ -44,6 +44,27 @@ final class SeccompProfileCLITests: XCTestCase {
         #"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}, {\#(fields)}]}"#
     }
 
+    /// compile/stats --weights REC: the recording orders the search, stats reports the instructions
+    /// per call as the recording made them; a file that is not a recording is a one-line error.
+    func testWeightsFromARecording() throws {
+        let recording = try profile("""
+        {"format":"seccomp-forge-recording/1","target":"workload:web","counts":{"SCMP_ARCH_X86_64":{"epoll_wait":900000,"read":700000,"write":650000,"futex":300000,"execve":1}},
+         "unnamed":{},"lost":{"beyondTable":0,"untrackedProcesses":0},"seconds":60,"kernel":"6.18","runs":1}
+        """, named: "web.recording.json")
+        let stats = try run(["stats", Self.dockerDefault, "--arch", "x86_64", "--weights", recording, "--json"])
+        XCTAssertEqual(stats.status, 0, stats.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
+        let weighted = try XCTUnwrap((json["weighted"] as? [[String: Any]])?.first)
+        let plain = try XCTUnwrap(weighted["weightedMeanInstructions"] as? Double)
+        let tuned = try XCTUnwrap(weighted["weightedMeanInstructionsCompiledWithWeights"] as? Double)
+        XCTAssertLessThan(tuned, plain, "\(weighted)")
+        let compiled = try run(["compile", Self.dockerDefault, "--arch", "x86_64", "--weights", recording, "-o", scratch.appendingPathComponent("f.bpf").path])
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        try assertBadInput(["compile", Self.dockerDefault, "--weights", try profile("{\"format\":\"seccomp-forge-recording/1\"}", named: "bad.json")],
+                           "--weights \(scratch.appendingPathComponent("bad.json").path): not a seccomp-forge recording (missing \"target\" at $)")
+        try assertBadInput(["compile", Self.dockerDefault, "--weights", scratch.appendingPathComponent("none.json").path], "cannot read the file")
+    }
+
     func testArgumentIndexOutOfRangeIsNamedByPath() throws {
         let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 7, "value": 1, "op": "SCMP_CMP_EQ"}]"#))
         try assertBadInput(["compile", p], "p.json: syscalls[1].args[0].index: 7 is out of range 0...5")

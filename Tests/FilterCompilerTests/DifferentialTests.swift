@@ -31,6 +31,36 @@ final class DifferentialTests: XCTestCase {
         }
     }
 
+    /// Compiled with weights (`compile --weights REC`: the calls made most often first), the
+    /// filter still decides every call as libseccomp's does, and the weighted calls run fewer
+    /// instructions than without weights.
+    func testWeightedCompileOfDockerDefaultMatchesLibseccomp() throws {
+        let oracle = try Oracle.locate()
+        let unknown = try oracle.unjudgeable(on: Self.architectures).differ
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("corpus/docker/default.json")
+        let profile = try Profile.decode(try Data(contentsOf: url), source: url.path)
+        let target = ResolutionTarget(architectures: Self.architectures, native: .x86_64, kernel: KernelVersion(major: 6, minor: 18))
+        let policy = try PolicyResolver.resolve(profile, for: target, source: url.path)
+        // A skewed workload: a few calls very often (a server's loop), some now and then.
+        let counts: [String: UInt64] = ["epoll_wait": 900_000, "read": 700_000, "write": 650_000, "futex": 300_000,
+                                        "clock_gettime": 120_000, "openat": 5_000, "close": 5_000, "newfstatat": 3_000,
+                                        "mmap": 400, "socket": 30, "clone": 12, "execve": 1]
+        let frequencies = counts.mapValues { Double($0) }
+        let rules = policy.rules.map { ($0.syscall, $0.action, $0.conditions) }
+        for optimize in [1, 2] {
+            let report = try compare(policy: policy, oracleRules: rules, oracle: oracle, unknown: unknown, optimize: optimize, frequencies: frequencies)
+            XCTAssertEqual(report.mismatches, 0, report.details)
+            XCTAssertGreaterThan(report.checked, 1000)
+        }
+        let plain = try FilterCompiler.compile(policy).program
+        let weighted = try FilterCompiler.compile(policy, frequencies: frequencies).program
+        let before = try XCTUnwrap(FilterAnalysis.weightedMeanInstructions(of: plain, architecture: .x86_64, counts: counts))
+        let after = try XCTUnwrap(FilterAnalysis.weightedMeanInstructions(of: weighted, architecture: .x86_64, counts: counts))
+        XCTAssertLessThan(after, before * 0.8, "weights should shorten the frequent calls' paths")
+        print("docker default weighted by a skewed workload: \(before) → \(after) instructions per call (\(plain.count) → \(weighted.count) instructions)")
+    }
+
     /// The one place the oracle is wrong, shown on its smallest case: `a2 >= 2^32` OR
     /// `a2 < 0xffffffff` cannot hold for a2 = 0xffffffff, yet libseccomp's filter traps.
     func testLibseccompMergesOrderedComparisonsWrongly() throws {
@@ -219,8 +249,8 @@ final class DifferentialTests: XCTestCase {
     /// Compiles `policy`, sends libseccomp the same rules and every query with our
     /// emulator's answer; the oracle runs both filters in its own interpreter.
     func compare(policy: Policy, oracleRules: [(String, SeccompAction, [ArgumentComparison])], oracle: Oracle,
-                 unknown: [Architecture: Set<String>], optimize: Int) throws -> Report {
-        let filter = try FilterCompiler.compile(policy)
+                 unknown: [Architecture: Set<String>], optimize: Int, frequencies: [String: Double]? = nil) throws -> Report {
+        let filter = try FilterCompiler.compile(policy, frequencies: frequencies)
         let emulator = Emulator(filter.program)
         var report = Report()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("diff-\(UUID().uuidString)")
