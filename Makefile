@@ -15,6 +15,8 @@ CLANG      ?= clang
 # The BPF target's pt_regs layout: the kernel's name for this machine's architecture.
 BPF_ARCH   := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/i.86/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/riscv64/riscv/' -e 's/s390x/s390/')
 DOCKER_DEFAULT ?= corpus/docker/default.json
+# Seconds the --all agent soaks under load in make bench.
+ALL_SOAK   ?= 600
 
 .PHONY: all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean
 
@@ -147,6 +149,10 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	@sh tools/bench/differential-report.sh $(abspath $(HELPERS)) $(abspath $(RELEASE)) docs/benchmarks-differential.md
 	@python3 tools/bench/observer-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o \
 	  --markdown docs/benchmarks-observer.md
+	@python3 tools/bench/weighted-bench.py $(RELEASE)/seccomp-observe $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle \
+	  $(DOCKER_DEFAULT) --markdown docs/benchmarks-weighted.md
+	@python3 tools/bench/all-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o $(HELPERS) \
+	  --soak $(ALL_SOAK) --markdown docs/benchmarks-all.md
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
 	  docs/benchmarks-launch.md $(HELPERS)/call-n-times
 	@sh tools/bench/combine.sh
