@@ -125,6 +125,26 @@ static __always_inline bool is_runtime(const char *comm)
 	return comm[0] == 'c' && comm[1] == 'r' && comm[2] == 'u' && comm[3] == 'n' && comm[4] == 0;
 }
 
+/* Tasks a runtime forked that have not yet executed anything of their own: runc
+ * starts its init as /proc/self/exe ("exe") and names it "runc:[0:PARENT]" only
+ * once its code runs, so the name alone would miss its first calls. A child
+ * inherits the mark; an exec clears it, unless it executes a runtime again. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} runtime_mark SEC(".maps");
+
+static __always_inline bool task_is_runtime(struct task_struct *task)
+{
+	char comm[5];
+	__builtin_memcpy(comm, task->comm, sizeof(comm));
+	if (is_runtime(comm))
+		return true;
+	return bpf_task_storage_get(&runtime_mark, task, 0, 0) != NULL;
+}
+
 static __always_inline __u32 verdict_for(struct task_struct *task)
 {
 	if (observer_tgid != 0 && task->tgid == observer_tgid)
@@ -135,9 +155,7 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	int slot = slot_for(cgid);
 	if (slot < 0)
 		return VERDICT_NO_SLOT;
-	char comm[5];
-	__builtin_memcpy(comm, task->comm, sizeof(comm));
-	return VERDICT_FIRST_SLOT + ((__u32)slot << 1) + (is_runtime(comm) ? 1 : 0);
+	return VERDICT_FIRST_SLOT + ((__u32)slot << 1) + (task_is_runtime(task) ? 1 : 0);
 }
 
 static __always_inline int on_sys_enter(long id, bool btf)
@@ -227,7 +245,24 @@ int BPF_PROG(all_switch_btf, bool preempt, struct task_struct *prev, struct task
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(all_moved_btf) { return forget_verdicts(); }
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(all_exec_btf) { return forget_this_cpu(); }
+int BPF_PROG(all_exec_btf, struct task_struct *p)
+{
+	char comm[5];
+	__builtin_memcpy(comm, p->comm, sizeof(comm));
+	if (!is_runtime(comm))
+		bpf_task_storage_delete(&runtime_mark, p);
+	return forget_this_cpu();
+}
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(all_fork_btf, struct task_struct *parent, struct task_struct *child)
+{
+	if (task_is_runtime(parent)) {
+		__u32 *mark = bpf_task_storage_get(&runtime_mark, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (mark)
+			*mark = 1;
+	}
+	return 0;
+}
 SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(all_mkdir_btf, struct cgroup *cgrp, const char *path) { return on_mkdir(cgrp, path); }
 SEC("tp_btf/cgroup_rmdir")

@@ -146,7 +146,7 @@ final class ObserveAllTests: XCTestCase {
         let allowed = Set(((profile["syscalls"] as? [[String: Any]]) ?? []).filter { ($0["action"] as? String) == "SCMP_ACT_ALLOW" }
             .flatMap { ($0["names"] as? [String]) ?? [] })
         for call in ["pivot_root", "sethostname", "mount", "capset", "unshare", "setns", "chroot"] {
-            XCTAssertFalse(allowed.contains(call), "runc's set-up call \(call) is in the workload's profile")
+            XCTAssertFalse(allowed.contains(call), "runc's set-up call \(call) is in the workload's profile: counts \(counts(recording)), set-up \(setup)")
         }
         XCTAssertTrue(allowed.contains("execve"), "the hand-off exec must be allowed")
 
@@ -163,6 +163,60 @@ final class ObserveAllTests: XCTestCase {
                                                in: scratch, environment: ["SECCOMP_FORGE_NO_CACHE": "1"])
         XCTAssertEqual(underSandbox.status, 0, underSandbox.stderr)
         XCTAssertEqual(underSandbox.stdout, "hello from busybox\nmade\n", underSandbox.stderr)
+    }
+
+    /// Slots come back: with 6 slots, 12 cgroups made, used and removed one after another are
+    /// each counted exactly, and nothing is reported lost. With 1 slot (the root cgroup's, or
+    /// whichever runs first), the other cgroups' calls are reported as overflow, never dropped silently.
+    func testSlotsOfRemovedCgroupsAreReusedAndOverflowIsReported() throws {
+        let out = scratch.appendingPathComponent("out")
+        let (observer, _, err) = try ToolProcess.start(ToolProcess.binary("seccomp-observe"),
+                                                       ["--all", "--out-dir", out.path, "--interval", "100ms", "--max-workloads", "6"], in: scratch)
+        defer { if observer.isRunning { kill(observer.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Observing every cgroup") })
+        let parent = "/sf-test-\(tag)-churn"
+        makeCgroup(parent)
+        for i in 0..<12 {
+            let dir = "\(parent)/c\(i)"
+            XCTAssertEqual(mkdir(mount + dir, 0o755), 0)
+            let work = Process()
+            work.executableURL = URL(fileURLWithPath: "/bin/sh")
+            work.arguments = ["-c", "echo $$ > \(mount + dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid \(7 + i)"]
+            try work.run()
+            work.waitUntilExit()
+            XCTAssertTrue(ToolProcess.waitUntil(seconds: 2) { rmdir(mount + dir) == 0 })
+            usleep(400_000) // a read in between: the slot goes back
+        }
+        kill(observer.processIdentifier, SIGINT)
+        observer.waitUntilExit()
+        let stderr = (try? String(contentsOf: err, encoding: .utf8)) ?? ""
+        XCTAssertEqual(observer.terminationStatus, 0, stderr)
+        XCTAssertFalse(stderr.contains("not counted"), stderr)
+        for i in 0..<12 {
+            let name = "cgroup-sf-test-\(tag)-churn-c\(i)"
+            let recording = try readJSON(out.appendingPathComponent("\(name).recording.json"))
+            XCTAssertEqual(counts(recording)["getppid"], 7 + i, name)
+        }
+
+        // One slot for the whole host: the rest is overflow, and said so.
+        let tight = scratch.appendingPathComponent("tight")
+        try FileManager.default.createDirectory(at: tight, withIntermediateDirectories: true)
+        let (second, _, err2) = try ToolProcess.start(ToolProcess.binary("seccomp-observe"),
+                                                      ["--all", "--out-dir", tight.path, "--max-workloads", "1", "--duration", "3s"], in: scratch)
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err2, contains: "Observing every cgroup") })
+        makeCgroup("\(parent)/a")
+        makeCgroup("\(parent)/b")
+        for dir in ["a", "b"] {
+            let work = Process()
+            work.executableURL = URL(fileURLWithPath: "/bin/sh")
+            work.arguments = ["-c", "echo $$ > \(mount)\(parent)/\(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid 100"]
+            try work.run()
+            work.waitUntilExit()
+        }
+        second.waitUntilExit()
+        let report = (try? String(contentsOf: err2, encoding: .utf8)) ?? ""
+        XCTAssertEqual(second.terminationStatus, 0, report)
+        XCTAssertTrue(report.contains("calls of cgroups that found every slot taken"), report)
     }
 
     func readJSON(_ url: URL) throws -> [String: Any] {
