@@ -7,7 +7,7 @@ BUILD      := .build
 RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
-DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static
+DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static libcurl4-openssl-dev prometheus prometheus-node-exporter iproute2
 # Peers the benchmarks measure against, installed by make bench only.
 BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf

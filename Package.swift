@@ -17,6 +17,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // The agent's /metrics: the Prometheus exposition (swift-prometheus) served by a small
+        // async HTTP server without SwiftNIO (FlyingFox), whose client also queries Prometheus.
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // Syscall names and numbers per architecture, generated from data/.
@@ -55,8 +59,12 @@ let package = Package(
             dependencies: [
                 "Observer", "Recording", "SeccompProfile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            linkerSettings: staticExecutable
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ]
+            // Not a static executable: FlyingFox's proxy handler brings in FoundationNetworking,
+            // whose libcurl has no static build here; the Swift runtime stays static
+            // (--static-swift-stdlib), libc and libcurl are shared.
         ),
         .testTarget(name: "SyscallTableTests", dependencies: ["SyscallTable"]),
         .testTarget(name: "CBPFTests", dependencies: ["CBPF"]),

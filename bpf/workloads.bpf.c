@@ -38,6 +38,8 @@
 const volatile __u32 nr_cpus = 1;
 /* The observer's own process: never counted. */
 const volatile __u32 observer_tgid = 0;
+/* --cgroup-root: only cgroups at or below this one are observed (0: every cgroup). */
+const volatile __u64 root_cgroup_id = 0;
 
 __u32 verdict[SF_MAX_CPUS] = {};
 
@@ -151,7 +153,30 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 		return VERDICT_OUTSIDE;
 	if (task->flags & 0x00200000 /* PF_KTHREAD */)
 		return VERDICT_OUTSIDE;
-	__u64 cgid = task->cgroups->dfl_cgrp->kn->id;
+	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+	if (root_cgroup_id != 0) {
+		/* Below the root? Compare ids on the way up (right inside a cgroup namespace too). */
+		struct cgroup *c = cgrp;
+		bool inside = false, ended = false;
+		for (int d = 0; d < SF_MAX_DEPTH; d++) {
+			if (!c) {
+				ended = true;
+				break;
+			}
+			if (c->kn->id == root_cgroup_id) {
+				inside = true;
+				break;
+			}
+			struct cgroup_subsys_state *up = c->self.parent;
+			c = up ? up->cgroup : NULL;
+		}
+		if (!inside) {
+			if (!ended && c)
+				note(SF_ALL_TOO_DEEP);
+			return VERDICT_OUTSIDE;
+		}
+	}
+	__u64 cgid = cgrp->kn->id;
 	int slot = slot_for(cgid);
 	if (slot < 0)
 		return VERDICT_NO_SLOT;

@@ -28,7 +28,7 @@ static size_t page_round(size_t n)
 	return (n + page - 1) / page * page;
 }
 
-int sf_workloads_open(struct sf_workloads **out, uint32_t slots, char *err, size_t errlen)
+int sf_workloads_open(struct sf_workloads **out, uint32_t slots, uint64_t root_cgroup_id, char *err, size_t errlen)
 {
 	if (slots == 0)
 		slots = SF_ALL_DEFAULT_WORKLOADS;
@@ -52,6 +52,7 @@ int sf_workloads_open(struct sf_workloads **out, uint32_t slots, char *err, size
 	}
 	skel->rodata->nr_cpus = (uint32_t)w->ncpus;
 	skel->rodata->observer_tgid = (uint32_t)getpid();
+	skel->rodata->root_cgroup_id = root_cgroup_id;
 	bpf_map__set_max_entries(skel->maps.slot_of, slots);
 	bpf_map__set_max_entries(skel->maps.free_slots, slots);
 	bpf_map__set_max_entries(skel->maps.gone, slots);

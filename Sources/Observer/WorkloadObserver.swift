@@ -25,6 +25,8 @@ public final class WorkloadObserver {
         public var beyondTable: UInt64
         /// Removed cgroups whose release the kernel's queue could not hold (their slot is reclaimed by a rescan).
         public var goneDropped: UInt64
+        /// Task switches too far below --cgroup-root to check (their calls are not counted).
+        public var tooDeep: UInt64
     }
 
     private var handle: OpaquePointer?
@@ -32,7 +34,7 @@ public final class WorkloadObserver {
     /// Kernel memory the maps were sized for.
     public let mapBytes: UInt64
 
-    public init(maxWorkloads: Int) throws {
+    public init(maxWorkloads: Int, root: CgroupV2? = nil) throws {
         guard SyscallObserver.mayLoadTracingPrograms else {
             throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
                                 kind: .notPermitted)
@@ -46,7 +48,7 @@ public final class WorkloadObserver {
         }
         var error = [CChar](repeating: 0, count: 512)
         var handle: OpaquePointer?
-        let rc = sf_workloads_open(&handle, UInt32(maxWorkloads), &error, error.count)
+        let rc = sf_workloads_open(&handle, UInt32(maxWorkloads), root?.id ?? 0, &error, error.count)
         guard rc == 0, let handle else {
             let message = String(decoding: error.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw ObserverError(message.isEmpty ? "could not start the eBPF observer: \(String(cString: strerror(-rc)))" : message,
@@ -129,6 +131,6 @@ public final class WorkloadObserver {
         var values = [UInt64](repeating: 0, count: Int(SF_ALL_HEALTH))
         if let handle { _ = sf_workloads_health(handle, &values) }
         return Health(noSlot: values[Int(SF_ALL_NO_SLOT)], beyondTable: values[Int(SF_ALL_BEYOND_TABLE)],
-                      goneDropped: values[Int(SF_ALL_GONE_DROPPED)])
+                      goneDropped: values[Int(SF_ALL_GONE_DROPPED)], tooDeep: values[Int(SF_ALL_TOO_DEEP)])
     }
 }

@@ -49,7 +49,7 @@ public final class WorkloadSession {
     var stateFilesRead: Set<String> = []
     let watcher = RuntimeStateWatcher()
 
-    public init(outputDirectory: String, maxWorkloads: Int, defaultAction: String = "SCMP_ACT_ERRNO") throws {
+    public init(outputDirectory: String, maxWorkloads: Int, root: String? = nil, defaultAction: String = "SCMP_ACT_ERRNO") throws {
         installStopHandlers()
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: outputDirectory, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -63,7 +63,13 @@ public final class WorkloadSession {
         }
         self.outputDirectory = outputDirectory
         self.defaultAction = defaultAction
-        observer = try WorkloadObserver(maxWorkloads: maxWorkloads)
+        var rootCgroup: CgroupV2?
+        if let root {
+            do { rootCgroup = try CgroupV2.at(root) } catch {
+                throw ObserverError("--cgroup-root \(root): \(error.description)", kind: .badRequest)
+            }
+        }
+        observer = try WorkloadObserver(maxWorkloads: maxWorkloads, root: rootCgroup)
     }
 
     /// Runs until `duration` passes or SIGINT/SIGTERM/SIGHUP; writes every `interval` and at the end.
@@ -94,6 +100,9 @@ public final class WorkloadSession {
     }
 
     public var stoppedBySignal: Int32? { stopSignal == 0 ? nil : stopSignal }
+
+    /// Every workload seen so far.
+    public var workloadNames: [String] { replicas.keys.sorted() }
 
     /// Reads every slot, drains removed cgroups (their slots go back), writes each workload's files.
     public func drainAndWrite() throws -> Report {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import CObserver
+import FlyingFox
 import Observer
 import Recording
 import SeccompProfile
@@ -53,6 +54,15 @@ struct ObserveCommand: ParsableCommand {
 
     @Option(name: .long, help: "With --all: how often the files are rewritten with everything seen so far (default 60s).")
     var interval = "60s"
+
+    @Option(name: .long, help: "With --all: observe only the cgroups at or below this one (e.g. /sys/fs/cgroup/kubepods.slice).")
+    var cgroupRoot: String?
+
+    @Option(name: .long, help: "With --all: serve Prometheus metrics on HOST:PORT or :PORT at /metrics (seccomp_forge_syscalls_total{workload,arch,syscall} and the agent's health).")
+    var listen: String?
+
+    @Option(name: .long, help: "With --all: also write the metrics to DIR/seccomp_forge.prom at each read, for node_exporter's textfile collector.")
+    var textfile: String?
 
     @Option(name: .long, help: "With --all: cgroups observed at once (slots of \(Int(SF_ALL_ROWS) * Int(SF_SLOTS) * 8 / 1024) KiB each; more are counted as overflow). Default 1024.")
     var maxWorkloads = 1024
@@ -131,6 +141,9 @@ struct ObserveCommand: ParsableCommand {
             return try observeAll(seconds: seconds)
         }
         guard outDir == nil else { throw ObserverError("--out-dir goes with --all (use -o for one target)", kind: .badRequest) }
+        for (flag, given) in [("--cgroup-root", cgroupRoot != nil), ("--listen", listen != nil), ("--textfile", textfile != nil)] where given {
+            throw ObserverError("\(flag) goes with --all", kind: .badRequest)
+        }
         let session = try ObservationSession(cgroups: cgroup, pids: pid, command: command.isEmpty ? nil : command)
         do {
             try observe(session, seconds: seconds)
@@ -144,16 +157,41 @@ struct ObserveCommand: ParsableCommand {
         guard let every = Duration.seconds(parsing: interval) else {
             throw ObserverError("--interval: \"\(interval)\" is not a duration like 10s, 1m or 1h", kind: .badRequest)
         }
-        let session = try WorkloadSession(outputDirectory: outDir ?? ".", maxWorkloads: maxWorkloads, defaultAction: defaultAction)
+        if let textfile {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: textfile, isDirectory: &isDirectory), isDirectory.boolValue,
+                  access(textfile, W_OK | X_OK) == 0 else {
+                throw ObserverError("--textfile \(textfile): not a writable directory", kind: .badRequest)
+            }
+        }
+        let session = try WorkloadSession(outputDirectory: outDir ?? ".", maxWorkloads: maxWorkloads, root: cgroupRoot, defaultAction: defaultAction)
+        var metrics: AgentMetrics?
+        var server: HTTPServer?
+        if listen != nil || textfile != nil {
+            metrics = AgentMetrics(slots: session.observer.slots, mapBytes: session.observer.mapBytes)
+        }
+        if let listen, let metrics {
+            server = try metrics.serve(on: listen)
+        }
+        _ = server
         if !quiet && !json {
+            if let listen { note("Serving Prometheus metrics on http://\(listen)/metrics") }
             note("Observing every cgroup (\(session.observer.slots) slots, \(session.observer.mapBytes / 1024) KiB of maps); writing to \(outDir ?? ".") every \(interval)\(duration.map { " for \($0)" } ?? ", until Ctrl-C")...")
         }
         let report = try session.run(duration: seconds, interval: every) { r in
+            if let metrics {
+                metrics.update(from: session, report: r)
+                if let textfile { try? metrics.writeTextfile(directory: textfile) }
+            }
             if !quiet && !json {
                 note("\(r.workloads) workloads, \(r.liveCgroups) cgroups, \(r.files.count) written (read in \(String(format: "%.1f", r.drainSeconds * 1000)) ms)")
             }
         }
         let health = report.health
+        if let metrics {
+            metrics.update(from: session, report: report)
+            if let textfile { try metrics.writeTextfile(directory: textfile) }
+        }
         if !quiet && !json {
             if let signal = session.stoppedBySignal { note("Stopped by signal \(signal); everything gathered is written.") }
             note("\(report.workloads) workloads; \(report.files.count) recordings and profiles in \(outDir ?? ".")")

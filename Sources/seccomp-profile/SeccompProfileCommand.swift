@@ -27,7 +27,7 @@ struct SeccompProfileCommand: ParsableCommand {
         """,
         // Each subcommand names itself: a name derived from its type costs a runtime
         // conformance scan at every launch.
-        subcommands: [Compile.self, Check.self, Explain.self, Validate.self, Stats.self, Convert.self, Merge.self, Diff.self,
+        subcommands: [Compile.self, Check.self, Explain.self, Validate.self, Stats.self, Convert.self, Merge.self, Diff.self, Harvest.self,
                       PrepareSandbox.self, AddCalls.self]
     )
 

@@ -1,9 +1,12 @@
 import Foundation
 import XCTest
 
-/// Start-up is part of the product: every tool is one static executable (no dynamic
-/// loader, no shared libraries to map and relocate at each launch), and the launcher
-/// carries neither Foundation nor JSON code. Read from the built binaries' ELF headers.
+/// Start-up is part of the product: the tools users run in loops (seccomp-sandbox,
+/// seccomp-profile) are static executables (no dynamic loader, no shared libraries to map
+/// and relocate at each launch), and the launcher carries neither Foundation nor JSON code.
+/// seccomp-observe, whose every run loads an eBPF program, links libc and libcurl (for its
+/// metrics server's dependency) as shared libraries, the Swift runtime statically.
+/// Read from the built binaries' ELF headers.
 final class LinkageTests: XCTestCase {
     struct NotELF64: Error { let path: String }
 
@@ -27,8 +30,15 @@ final class LinkageTests: XCTestCase {
         func contains(_ text: String) -> Bool { bytes.firstRange(of: Array(text.utf8)) != nil }
     }
 
-    func testEveryToolIsAStaticExecutable() throws {
-        for tool in ["seccomp-sandbox", "seccomp-profile", "seccomp-observe"] {
+    func testObserverLinksNoSwiftRuntimeDynamically() throws {
+        let image = try ELFImage(path: ToolProcess.binary("seccomp-observe"))
+        for library in ["libswiftCore.so", "libFoundation.so", "libFoundationEssentials.so", "libdispatch.so"] {
+            XCTAssertFalse(image.contains(library), "seccomp-observe asks for \(library)")
+        }
+    }
+
+    func testEveryLoopedToolIsAStaticExecutable() throws {
+        for tool in ["seccomp-sandbox", "seccomp-profile"] {
             let image = try ELFImage(path: ToolProcess.binary(tool))
             XCTAssertFalse(image.segmentTypes.isEmpty, tool)
             XCTAssertFalse(image.segmentTypes.contains(ELFImage.interpreter), "\(tool) asks for a dynamic loader (PT_INTERP)")

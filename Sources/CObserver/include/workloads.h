@@ -12,9 +12,10 @@
 
 struct sf_workloads;
 
-/* Loads and attaches with `slots` slots (0: SF_ALL_DEFAULT_WORKLOADS).
+/* Loads and attaches with `slots` slots (0: SF_ALL_DEFAULT_WORKLOADS), observing the
+ * cgroups at or below `root_cgroup_id` (0: every cgroup).
  * Returns 0, or a negative errno with a message in err. */
-int sf_workloads_open(struct sf_workloads **out, uint32_t slots, char *err, size_t errlen);
+int sf_workloads_open(struct sf_workloads **out, uint32_t slots, uint64_t root_cgroup_id, char *err, size_t errlen);
 
 /* The number of slots, and the bytes of kernel memory the maps were sized for. */
 uint32_t sf_workloads_slot_count(const struct sf_workloads *w);
