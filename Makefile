@@ -18,9 +18,18 @@ DOCKER_DEFAULT ?= corpus/docker/default.json
 # Seconds the --all agent soaks under load in make bench.
 ALL_SOAK   ?= 600
 
-.PHONY: all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean
+.PHONY: install all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean
 
 all: build
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+# The three tools, the agent's systemd unit and podman's hook description.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system
+	install -m 0755 $(RELEASE)/seccomp-profile $(RELEASE)/seccomp-observe $(RELEASE)/seccomp-sandbox $(DESTDIR)$(PREFIX)/bin/
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/systemd/seccomp-forge-agent.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/seccomp-forge-agent.service
 
 # Debian packages the build and tests need; installed only when missing (root).
 deps:
