@@ -162,6 +162,7 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 	  $(DOCKER_DEFAULT) --markdown docs/benchmarks-weighted.md
 	@python3 tools/bench/all-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o $(HELPERS) \
 	  --soak $(ALL_SOAK) --markdown docs/benchmarks-all.md
+	@python3 tools/bench/harvest-bench.py $(RELEASE)/seccomp-profile --markdown docs/benchmarks-harvest.md
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
 	  docs/benchmarks-launch.md $(HELPERS)/call-n-times
 	@sh tools/bench/combine.sh

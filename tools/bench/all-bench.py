@@ -104,6 +104,7 @@ def background(cmd, ready):
     while time.time() < deadline:
         line = p.stdout.readline()
         if ready in line:
+            p.ready_line = line
             return p
         if not line and p.poll() is not None:
             break
@@ -121,9 +122,18 @@ def stop(p):
         return ""
 
 
-def all_observer(out_dir, interval="10s"):
+def all_observer(out_dir, interval="10s", listen=None):
     os.makedirs(out_dir, exist_ok=True)
-    return background([args.observe, "--all", "--out-dir", out_dir, "--interval", interval], "Observing every cgroup")
+    extra = ["--listen", listen] if listen else []
+    return background([args.observe, "--all", "--out-dir", out_dir, "--interval", interval] + extra, "Observing every cgroup")
+
+
+def scrape(address):
+    """One GET /metrics: seconds, bytes, syscall series."""
+    import urllib.request
+    start = time.perf_counter()
+    body = urllib.request.urlopen(f"http://{address}/metrics", timeout=30).read()
+    return time.perf_counter() - start, len(body), sum(1 for l in body.splitlines() if l.startswith(b"seccomp_forge_syscalls_total{"))
 
 
 rows = {}
@@ -158,7 +168,10 @@ try:
 
     # 2. Soak, with cgroups coming and going.
     soak_dir = os.path.join(scratch, "soak")
-    agent = all_observer(soak_dir, "10s")
+    with __import__("socket").socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        metrics_address = f"127.0.0.1:{probe.getsockname()[1]}"
+    agent = all_observer(soak_dir, "10s", listen=metrics_address)
     agent_pid = agent.pid
     ticks = os.sysconf("SC_CLK_TCK")
     churned = [0]
@@ -198,15 +211,20 @@ try:
         rss.append(status(agent_pid, "VmRSS"))
     elapsed = time.time() - began
     cpu = cpu_seconds(agent_pid) - cpu0
+    cpu_before_scrapes = cpu_seconds(agent_pid)
+    scrapes = [scrape(metrics_address) for _ in range(20)]
+    scrape_cpu = (cpu_seconds(agent_pid) - cpu_before_scrapes) / len(scrapes)
     hwm = status(agent_pid, "VmHWM")
     stop_churn.set()
     t.join()
     agent_out = stop(agent)
-    maps = next((l for l in agent_out.splitlines() if "KiB of maps" in l), "")
+    maps = next((l for l in [getattr(agent, "ready_line", "")] + agent_out.splitlines() if "KiB of maps" in l), "")
     warnings = [l for l in agent_out.splitlines() if "not counted" in l]
     files = [f for f in os.listdir(soak_dir) if f.endswith(".recording.json")]
     report["soak"] = dict(seconds=elapsed, cpu=cpu, rss_first=rss[0] if rss else 0, rss_last=rss[-1] if rss else 0, hwm=hwm,
-                          churned=churned[0], maps=maps, warnings=warnings, workloads=len(files))
+                          churned=churned[0], maps=maps, warnings=warnings, workloads=len(files),
+                          scrape_ms=1000 * min(t for t, _, _ in scrapes), scrape_bytes=scrapes[-1][1], series=scrapes[-1][2],
+                          scrape_cpu_ms=1000 * scrape_cpu)
 finally:
     stop_load()
     remove_cgroups()
@@ -276,6 +294,9 @@ lines += [
     f"agent CPU {soak['cpu']:.2f} s ({100 * soak['cpu'] / soak['seconds']:.2f}% of one CPU), resident memory "
     f"{soak['rss_first'] / 1024:.1f} MiB at the start, {soak['rss_last'] / 1024:.1f} MiB at the end, {soak['hwm'] / 1024:.1f} MiB at most; "
     f"{soak['workloads']} workloads written. {soak['maps'].strip()}",
+    "",
+    f"Scrape cost at the end of the soak: GET /metrics answered in {soak['scrape_ms']:.1f} ms (fastest of 20), "
+    f"{soak['scrape_bytes']:,} bytes, {soak['series']:,} `seccomp_forge_syscalls_total` series; agent CPU {soak['scrape_cpu_ms']:.1f} ms per scrape.",
     "",
     "Not counted during the soak: " + ("; ".join(w.strip() for w in soak["warnings"]) if soak["warnings"] else "nothing (no overflow, no unnamed cgroup)."),
     "",
