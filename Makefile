@@ -7,7 +7,7 @@ BUILD      := .build
 RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
-DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static libcurl4-openssl-dev prometheus prometheus-node-exporter iproute2
+DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static libcurl4-openssl-dev prometheus prometheus-node-exporter iproute2 podman
 # Peers the benchmarks measure against, installed by make bench only.
 BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf
@@ -24,12 +24,16 @@ all: build
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Where podman and CRI-O look for hook descriptions (besides /usr/share/containers/oci/hooks.d).
+HOOKSDIR ?= /etc/containers/oci/hooks.d
 
 # The three tools, the agent's systemd unit and podman's hook description.
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(RELEASE)/seccomp-profile $(RELEASE)/seccomp-observe $(RELEASE)/seccomp-sandbox $(DESTDIR)$(PREFIX)/bin/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/systemd/seccomp-forge-agent.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/seccomp-forge-agent.service
+	install -d $(DESTDIR)$(HOOKSDIR)
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/oci-hooks/seccomp-forge-trace.json > $(DESTDIR)$(HOOKSDIR)/seccomp-forge-trace.json
 
 # Debian packages the build and tests need; installed only when missing (root).
 deps:

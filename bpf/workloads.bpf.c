@@ -19,8 +19,10 @@
  * A container runtime's own set-up (runc's init stages, named "runc:[0:PARENT]",
  * "runc:[1:CHILD]", "runc:[2:INIT]"; crun) runs in the container's cgroup
  * before the workload's execve: its calls go to a row of their own, kept
- * apart from the workload's. The workload's exec renames the task, and the
- * exec hook makes the CPU work its verdict out again.
+ * apart from the workload's — and, once the runtime installs the container's
+ * seccomp filter, to a third row: the calls it makes under the filter before
+ * the exec, which the profile must allow. The workload's exec renames the task,
+ * and the exec hook makes the CPU work its verdict out again.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -32,8 +34,12 @@
 #define VERDICT_UNKNOWN 0
 #define VERDICT_OUTSIDE 1
 #define VERDICT_NO_SLOT 2
-/* Otherwise 3 + slot * 2 + (1 if the task is the runtime's set-up). */
+/* Otherwise 3 + slot * 4 + role: the workload's, the runtime's set-up, or the
+ * runtime after it installed the container's filter (its hand-off). */
 #define VERDICT_FIRST_SLOT 3
+#define ROLE_WORKLOAD 0
+#define ROLE_SETUP 1
+#define ROLE_HANDOFF 2
 
 const volatile __u32 nr_cpus = 1;
 /* The observer's own process: never counted. */
@@ -130,7 +136,8 @@ static __always_inline bool is_runtime(const char *comm)
 /* Tasks a runtime forked that have not yet executed anything of their own: runc
  * starts its init as /proc/self/exe ("exe") and names it "runc:[0:PARENT]" only
  * once its code runs, so the name alone would miss its first calls. A child
- * inherits the mark; an exec clears it, unless it executes a runtime again. */
+ * inherits the mark; an exec clears it, unless it executes a runtime again.
+ * The value is the role: ROLE_SETUP, or ROLE_HANDOFF once the task installed a filter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -138,13 +145,14 @@ struct {
 	__type(value, __u32);
 } runtime_mark SEC(".maps");
 
-static __always_inline bool task_is_runtime(struct task_struct *task)
+static __always_inline __u32 task_role(struct task_struct *task)
 {
+	__u32 *mark = bpf_task_storage_get(&runtime_mark, task, 0, 0);
+	if (mark)
+		return *mark;
 	char comm[5];
 	__builtin_memcpy(comm, task->comm, sizeof(comm));
-	if (is_runtime(comm))
-		return true;
-	return bpf_task_storage_get(&runtime_mark, task, 0, 0) != NULL;
+	return is_runtime(comm) ? ROLE_SETUP : ROLE_WORKLOAD;
 }
 
 static __always_inline __u32 verdict_for(struct task_struct *task)
@@ -180,10 +188,30 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	int slot = slot_for(cgid);
 	if (slot < 0)
 		return VERDICT_NO_SLOT;
-	return VERDICT_FIRST_SLOT + ((__u32)slot << 1) + (task_is_runtime(task) ? 1 : 0);
+	return VERDICT_FIRST_SLOT + ((__u32)slot << 2) + task_role(task);
 }
 
-static __always_inline int on_sys_enter(long id, bool btf)
+static __always_inline int forget_this_cpu(void);
+
+/* The runtime installs the container's filter: seccomp(SECCOMP_SET_MODE_FILTER, ...) or
+ * prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ...). From its next call on, it is the hand-off. */
+static __always_inline void note_filter_install(struct pt_regs *regs, __u64 nr)
+{
+	if ((long)nr != NR_SECCOMP && (long)nr != NR_PRCTL)
+		return;
+	unsigned long a0 = SYSCALL_ARG0(regs), a1 = SYSCALL_ARG1(regs);
+	bool installs = (long)nr == NR_SECCOMP ? a0 == 1 /* SECCOMP_SET_MODE_FILTER */
+					       : a0 == 22 /* PR_SET_SECCOMP */ && a1 == 2 /* SECCOMP_MODE_FILTER */;
+	if (!installs)
+		return;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 *mark = bpf_task_storage_get(&runtime_mark, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (mark)
+		*mark = ROLE_HANDOFF;
+	forget_this_cpu();
+}
+
+static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 v;
@@ -204,9 +232,18 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		note(SF_ALL_NO_SLOT);
 		return 0;
 	}
-	__u32 slot = (v - VERDICT_FIRST_SLOT) >> 1;
+	__u32 slot = (v - VERDICT_FIRST_SLOT) >> 2;
+	__u32 role = (v - VERDICT_FIRST_SLOT) & 3;
 	__u64 nr = (__u64)id;
-	__u32 row = ((v - VERDICT_FIRST_SLOT) & 1) ? SF_ALL_RUNTIME_ROW : abi_of(&nr, btf);
+	__u32 row;
+	if (role == ROLE_WORKLOAD) {
+		row = abi_of(&nr, btf);
+	} else if (role == ROLE_SETUP) {
+		row = SF_ALL_RUNTIME_ROW;
+		note_filter_install(regs, nr);
+	} else {
+		row = SF_ALL_HANDOFF_ROW;
+	}
 	if (nr >= SF_SLOTS) {
 		note(SF_ALL_BEYOND_TABLE);
 		return 0;
@@ -258,7 +295,7 @@ static __always_inline int on_rmdir(struct cgroup *cgrp)
 }
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(all_count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, true); }
+int BPF_PROG(all_count_btf, struct pt_regs *regs, long id) { return on_sys_enter(regs, id, true); }
 SEC("tp_btf/sched_switch")
 int BPF_PROG(all_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -281,10 +318,11 @@ int BPF_PROG(all_exec_btf, struct task_struct *p)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(all_fork_btf, struct task_struct *parent, struct task_struct *child)
 {
-	if (task_is_runtime(parent)) {
+	__u32 role = task_role(parent);
+	if (role != ROLE_WORKLOAD) {
 		__u32 *mark = bpf_task_storage_get(&runtime_mark, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (mark)
-			*mark = 1;
+			*mark = role;
 	}
 	return 0;
 }

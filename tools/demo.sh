@@ -8,6 +8,7 @@ bin=$1
 docker_profile=$2
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -34,13 +35,31 @@ if [ "$(id -u)" = 0 ] && [ -e /sys/kernel/btf/vmlinux ]; then
 	status=0
 	run "$bin/seccomp-sandbox" --profile ./noptrace.json -- python3 -c 'import ctypes; ctypes.CDLL(None).ptrace(0, 0, 0, 0)' || status=$?
 	echo "exit status $status (128 + SIGSYS)"
+	if command -v podman >/dev/null 2>&1 && command -v runc >/dev/null 2>&1 && [ -x /usr/bin/busybox ]; then
+		say "9. The same story in a container: podman's trace-syscall annotation, with seccomp-observe as the hook"
+		mkdir -p hooks.d rootfs/bin rootfs/lib rootfs/lib64 rootfs/proc rootfs/dev rootfs/sys rootfs/tmp rootfs/etc
+		sed "s|/usr/local/bin/seccomp-observe|$bin/seccomp-observe|" "$here/../deploy/oci-hooks/seccomp-forge-trace.json" > hooks.d/trace.json
+		cp /usr/bin/busybox rootfs/bin/ && ln -s busybox rootfs/bin/sh && cp /bin/ls rootfs/bin/ls
+		for lib in $(ldd /bin/ls | grep -o '/[^ ]*'); do mkdir -p "rootfs$(dirname "$lib")"; cp -L "$lib" "rootfs$lib"; done
+		echo 'root:x:0:0:root:/root:/bin/sh' > rootfs/etc/passwd; echo 'root:x:0:' > rootfs/etc/group
+		pod() { podman --hooks-dir "$work/hooks.d" run --rm --runtime runc --network none --ulimit nofile=1024:1024 --ulimit nproc=1000:1000 "$@"; }
+		printf '$ podman run --annotation io.containers.trace-syscall="of:%s/ls.json" --rootfs rootfs /bin/ls /\n' "$work"
+		pod --annotation io.containers.trace-syscall="of:$work/ls.json" --rootfs "$work/rootfs" /bin/ls / | tr '\n' ' '; echo
+		printf '$ podman run --security-opt seccomp=ls.json --rootfs rootfs /bin/ls /        (runs)\n'
+		pod --security-opt seccomp="$work/ls.json" --rootfs "$work/rootfs" /bin/ls / | tr '\n' ' '; echo
+		printf '$ podman run --security-opt seccomp=ls.json --rootfs rootfs /bin/ls -l /     (EPERM: ls -l reads extended attributes)\n'
+		pod --security-opt seccomp="$work/ls.json" --rootfs "$work/rootfs" /bin/ls -l / 2>&1 >/dev/null | head -n 3
+		printf '$ podman run --annotation io.containers.trace-syscall="of:%s/ls-l.json" ... /bin/ls -l /; then with seccomp=ls-l.json\n' "$work"
+		pod --annotation io.containers.trace-syscall="of:$work/ls-l.json" --rootfs "$work/rootfs" /bin/ls -l / >/dev/null
+		pod --security-opt seccomp="$work/ls-l.json" --rootfs "$work/rootfs" /bin/ls -l / | head -n 3
+	fi
 else
-	say "(not root, or no BTF: skipping the observe and sandbox steps; run 'sudo make demo' for the whole loop)"
+	say "(not root, or no BTF: skipping the observe, sandbox and container steps; run 'sudo make demo' for the whole loop)"
 fi
 
-say "9. Docker's default profile through our compiler: validate, audit, explain"
+say "10. Docker's default profile through our compiler: validate, audit, explain"
 run "$bin/seccomp-profile" validate "$docker_profile"
 run "$bin/seccomp-profile" check "$docker_profile" read ptrace reboot personality clone
 run "$bin/seccomp-profile" explain "$docker_profile" --syscall personality --args 0x8 --arch x86_64
-say "10. What the filter costs: instructions per syscall, and calls the kernel can cache"
+say "11. What the filter costs: instructions per syscall, and calls the kernel can cache"
 run "$bin/seccomp-profile" stats "$docker_profile" --numbers 0-462

@@ -12,9 +12,11 @@ public final class WorkloadObserver {
         public var counts: [String: [String: UInt64]] = [:]
         public var unnamed: [String: [String: UInt64]] = [:]
         public var runtimeSetup: [String: UInt64] = [:]
-        public var isEmpty: Bool { counts.isEmpty && unnamed.isEmpty && runtimeSetup.isEmpty }
+        /// What the runtime called after installing the container's filter, before the exec.
+        public var runtimeHandOff: [String: UInt64] = [:]
+        public var isEmpty: Bool { counts.isEmpty && unnamed.isEmpty && runtimeSetup.isEmpty && runtimeHandOff.isEmpty }
         public var total: UInt64 {
-            counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } + runtimeSetup.values.reduce(0, +)
+            counts.values.reduce(0) { $0 + $1.values.reduce(0, +) } + runtimeSetup.values.reduce(0, +) + runtimeHandOff.values.reduce(0, +)
         }
     }
 
@@ -87,7 +89,8 @@ public final class WorkloadObserver {
         let abis = SyscallObserver.abis
         for row in 0..<Int(SF_ALL_ROWS) {
             let start = (slot * Int(SF_ALL_ROWS) + row) * Int(SF_SLOTS)
-            let isRuntime = row == Int(SF_ALL_RUNTIME_ROW)
+            let isHandOff = row == Int(SF_ALL_HANDOFF_ROW)
+            let isRuntime = row == Int(SF_ALL_RUNTIME_ROW) || isHandOff
             guard isRuntime || row < abis.count else { continue }
             let abi = isRuntime ? abis[0] : abis[row]
             let table = SyscallTable.forArchitecture(abi)
@@ -95,7 +98,9 @@ public final class WorkloadObserver {
                 let n = base[start + nr]
                 guard n > 0 else { continue }
                 let name = table.name(of: UInt32(nr) + abi.numberBase)
-                if isRuntime {
+                if isHandOff {
+                    result.runtimeHandOff[name ?? "#\(nr)", default: 0] += n
+                } else if isRuntime {
                     result.runtimeSetup[name ?? "#\(nr)", default: 0] += n
                 } else if let name {
                     result.counts[abi.profileName, default: [:]][name] = n

@@ -70,16 +70,22 @@ public final class WorkloadSession {
             }
         }
         observer = try WorkloadObserver(maxWorkloads: maxWorkloads, root: rootCgroup)
+        // Every cgroup there is now, named before any of them can go: one made later is named by
+        // the kernel's mkdir event, so a cgroup that gets its first slot and is removed between
+        // two reads is never anonymous.
+        paths = Self.cgroupPaths(under: mount, from: rootCgroup.map { String($0.path.dropFirst(mount.count)) } ?? "")
     }
 
     /// Runs until `duration` passes or SIGINT/SIGTERM/SIGHUP; writes every `interval` and at the end.
-    public func run(duration: Double?, interval: Double, report: ((Report) -> Void)? = nil) throws -> Report {
+    /// `until`: asked between reads; true ends the run too (the oci-hook's container has stopped).
+    public func run(duration: Double?, interval: Double, until: (() -> Bool)? = nil, report: ((Report) -> Void)? = nil) throws -> Report {
         var nextWrite = interval
         var last: Report?
         while true {
             let elapsed = Date().timeIntervalSince(start)
             if stopSignal != 0 { break }
             if let duration, elapsed >= duration { break }
+            if let until, until() { break }
             if elapsed >= nextWrite {
                 let r = try drainAndWrite()
                 report?(r)
@@ -215,6 +221,7 @@ public final class WorkloadSession {
         for (abi, calls) in b.counts { for (name, n) in calls { result.counts[abi, default: [:]][name, default: 0] += n } }
         for (abi, calls) in b.unnamed { for (name, n) in calls { result.unnamed[abi, default: [:]][name, default: 0] += n } }
         for (name, n) in b.runtimeSetup { result.runtimeSetup[name, default: 0] += n }
+        for (name, n) in b.runtimeHandOff { result.runtimeHandOff[name, default: 0] += n }
         return result
     }
 
@@ -225,6 +232,7 @@ public final class WorkloadSession {
         var recording = Recording(target: "workload:\(identityName)", seconds: seconds, kernel: KernelRelease.current)
         var coverage: [String: [String: Int]] = [:]
         var setup: [String: UInt64] = [:]
+        var handOff: [String: UInt64] = [:]
         var calling = 0
         for key in all.keys {
             let c = counts(identity: identityName, key: key)
@@ -238,11 +246,13 @@ public final class WorkloadSession {
             }
             for (abi, calls) in c.unnamed { for (name, n) in calls { recording.unnamed[abi, default: [:]][name, default: 0] += n } }
             for (name, n) in c.runtimeSetup { setup[name, default: 0] += n }
+            for (name, n) in c.runtimeHandOff { handOff[name, default: 0] += n }
         }
         guard calling > 0 else { return nil }
         recording.coverage = coverage
         recording.recordings = calling
         recording.runtimeSetup = setup.isEmpty ? nil : setup
+        recording.runtimeHandOff = handOff.isEmpty ? nil : handOff
         recording.host = host
         var labels = identity.labels
         labels["kind"] = identity.kind.rawValue
@@ -269,9 +279,9 @@ public final class WorkloadSession {
     }
 
     /// Every cgroup under the mount: id (the directory's inode number) → path below the mount.
-    static func cgroupPaths(under mount: String) -> [UInt64: String] {
+    static func cgroupPaths(under mount: String, from start: String = "") -> [UInt64: String] {
         var result: [UInt64: String] = [:]
-        var queue = [""]
+        var queue = [start]
         while let relative = queue.popLast() {
             let full = mount + relative
             var st = stat()

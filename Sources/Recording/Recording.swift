@@ -35,6 +35,9 @@ public struct Recording: Codable, Equatable, Sendable {
     /// it executed the workload: its set-up, kept apart and not allowed by the profile,
     /// except the hand-off calls it makes after installing the filter (ProfileGenerator).
     public var runtimeSetup: [String: UInt64]?
+    /// Calls the runtime made after installing the container's filter and before executing the
+    /// workload: they run under the filter, so the profile allows them.
+    public var runtimeHandOff: [String: UInt64]?
 
     public struct Lost: Codable, Equatable, Sendable {
         /// Calls with a number beyond the counter table.
@@ -94,6 +97,9 @@ public struct Recording: Codable, Equatable, Sendable {
         lost.tooDeep += other.lost.tooDeep
         if let setup = other.runtimeSetup {
             for (name, n) in setup { runtimeSetup = runtimeSetup ?? [:]; runtimeSetup![name, default: 0] += n }
+        }
+        if let handOff = other.runtimeHandOff {
+            for (name, n) in handOff { runtimeHandOff = runtimeHandOff ?? [:]; runtimeHandOff![name, default: 0] += n }
         }
         firstSeen = [firstSeen, other.firstSeen].compactMap { $0 }.min()
         lastSeen = [lastSeen, other.lastSeen].compactMap { $0 }.max()

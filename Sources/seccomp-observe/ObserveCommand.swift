@@ -32,6 +32,9 @@ struct ObserveCommand: ParsableCommand {
         container runtime's own set-up before the workload's exec (runc init, crun)
         is kept apart: not in the profile, listed as runtimeSetup in the recording.
 
+        `seccomp-observe oci-hook` is a drop-in for podman's trace-syscall hook
+        (io.containers.trace-syscall="[if:BASE;]of:OUT"; see seccomp-observe oci-hook --help).
+
         Ctrl-C (or SIGTERM) stops early; everything gathered is still written.
         Exit status: the command's own status when one is run; otherwise 0.
         2 bad arguments (targets and outputs are checked before observing), 69 the
@@ -89,6 +92,8 @@ struct ObserveCommand: ParsableCommand {
     var command: [String] = []
 
     static func main() {
+        // podman's and runc's hook: the OCI state on standard input, never a failing exit.
+        if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "oci-hook" { OCIHook.main(CommandLine.arguments) }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -178,7 +183,7 @@ struct ObserveCommand: ParsableCommand {
             if let listen { note("Serving Prometheus metrics on http://\(listen)/metrics") }
             note("Observing every cgroup (\(session.observer.slots) slots, \(session.observer.mapBytes / 1024) KiB of maps); writing to \(outDir ?? ".") every \(interval)\(duration.map { " for \($0)" } ?? ", until Ctrl-C")...")
         }
-        let report = try session.run(duration: seconds, interval: every) { r in
+        let report = try session.run(duration: seconds, interval: every, report: { r in
             if let metrics {
                 metrics.update(from: session, report: r)
                 if let textfile { try? metrics.writeTextfile(directory: textfile) }
@@ -186,7 +191,7 @@ struct ObserveCommand: ParsableCommand {
             if !quiet && !json {
                 note("\(r.workloads) workloads, \(r.liveCgroups) cgroups, \(r.files.count) written (read in \(String(format: "%.1f", r.drainSeconds * 1000)) ms)")
             }
-        }
+        })
         let health = report.health
         if let metrics {
             metrics.update(from: session, report: report)

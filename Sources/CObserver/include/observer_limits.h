@@ -28,10 +28,12 @@
 #define SF_LOST_KINDS 3
 
 /* seccomp-observe --all (bpf/workloads.bpf.c): one slot per cgroup seen, each
- * with SF_SLOTS counters per ABI plus one row for the container runtime's own
- * set-up calls (made before the workload's exec, kept apart). */
-#define SF_ALL_ROWS (SF_ABIS + 1)
+ * with SF_SLOTS counters per ABI plus two rows for the container runtime's own
+ * calls before the workload's exec: its set-up, and what it calls after it
+ * installs the container's filter (the hand-off the profile must allow). */
+#define SF_ALL_ROWS (SF_ABIS + 2)
 #define SF_ALL_RUNTIME_ROW SF_ABIS
+#define SF_ALL_HANDOFF_ROW (SF_ABIS + 1)
 #define SF_ALL_DEFAULT_WORKLOADS 1024
 /* Longest cgroup path (below the hierarchy's root) kept for a cgroup made while observing. */
 #define SF_ALL_PATH_MAX 256
