@@ -20,11 +20,6 @@
  * names the call here. x32 calls carry __X32_SYSCALL_BIT in their number. */
 #define TS_COMPAT 0x0002
 #define X32_SYSCALL_BIT 0x40000000
-/* Native numbers of the calls that install a seccomp filter, and their first two arguments. */
-#define NR_SECCOMP 317
-#define NR_PRCTL 157
-#define SYSCALL_ARG0(regs) BPF_CORE_READ(regs, di)
-#define SYSCALL_ARG1(regs) BPF_CORE_READ(regs, si)
 static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 {
 	__u32 status;
@@ -46,10 +41,6 @@ static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 /* TIF_32BIT (arch/arm64/include/asm/thread_info.h): an AArch32 task, whose
  * calls seccomp checks as AUDIT_ARCH_ARM. */
 #define TIF_32BIT 22
-#define NR_SECCOMP 277
-#define NR_PRCTL 167
-#define SYSCALL_ARG0(regs) BPF_CORE_READ(regs, regs[0])
-#define SYSCALL_ARG1(regs) BPF_CORE_READ(regs, regs[1])
 static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 {
 	unsigned long flags;
@@ -62,12 +53,7 @@ static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 	return (flags & (1UL << TIF_32BIT)) ? 1 : ABI_NATIVE; /* arm */
 }
 #else
-/* Architectures without a compat ABI here: every call is native (and no filter
- * install is recognised: the runtime's hand-off is then the fallback list). */
-#define NR_SECCOMP (-1)
-#define NR_PRCTL (-1)
-#define SYSCALL_ARG0(regs) 0
-#define SYSCALL_ARG1(regs) 0
+/* Architectures without a compat ABI here: every call is native. */
 static __always_inline __u32 abi_of(__u64 *nr, bool btf) { return ABI_NATIVE; }
 #endif
 

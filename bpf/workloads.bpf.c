@@ -137,19 +137,31 @@ static __always_inline bool is_runtime(const char *comm)
  * starts its init as /proc/self/exe ("exe") and names it "runc:[0:PARENT]" only
  * once its code runs, so the name alone would miss its first calls. A child
  * inherits the mark; an exec clears it, unless it executes a runtime again.
- * The value is the role: ROLE_SETUP, or ROLE_HANDOFF once the task installed a filter. */
+ * The role is ROLE_SETUP, or ROLE_HANDOFF once a filter was installed on the task:
+ * its seccomp filter count went past the one it had when first seen (a count, not
+ * the call, because libseccomp probes with seccomp(SECCOMP_SET_MODE_FILTER, flag,
+ * NULL) calls that install nothing). */
+struct runtime_mark_value {
+	__u32 role;    /* 0: not yet set */
+	__u32 filters; /* the task's seccomp filter count when it was first seen */
+};
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u32);
+	__type(value, struct runtime_mark_value);
 } runtime_mark SEC(".maps");
+
+static __always_inline __u32 filters_of(struct task_struct *task)
+{
+	return (__u32)task->seccomp.filter_count.counter;
+}
 
 static __always_inline __u32 task_role(struct task_struct *task)
 {
-	__u32 *mark = bpf_task_storage_get(&runtime_mark, task, 0, 0);
-	if (mark)
-		return *mark;
+	struct runtime_mark_value *mark = bpf_task_storage_get(&runtime_mark, task, 0, 0);
+	if (mark && mark->role)
+		return mark->role;
 	char comm[5];
 	__builtin_memcpy(comm, task->comm, sizeof(comm));
 	return is_runtime(comm) ? ROLE_SETUP : ROLE_WORKLOAD;
@@ -193,22 +205,26 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 
 static __always_inline int forget_this_cpu(void);
 
-/* The runtime installs the container's filter: seccomp(SECCOMP_SET_MODE_FILTER, ...) or
- * prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ...). From its next call on, it is the hand-off. */
-static __always_inline void note_filter_install(struct pt_regs *regs, __u64 nr)
+/* A runtime task's call: has a filter been installed on it since it was first seen?
+ * From then on its calls are the hand-off. */
+static __always_inline __u32 runtime_row(void)
 {
-	if ((long)nr != NR_SECCOMP && (long)nr != NR_PRCTL)
-		return;
-	unsigned long a0 = SYSCALL_ARG0(regs), a1 = SYSCALL_ARG1(regs);
-	bool installs = (long)nr == NR_SECCOMP ? a0 == 1 /* SECCOMP_SET_MODE_FILTER */
-					       : a0 == 22 /* PR_SET_SECCOMP */ && a1 == 2 /* SECCOMP_MODE_FILTER */;
-	if (!installs)
-		return;
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 *mark = bpf_task_storage_get(&runtime_mark, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (mark)
-		*mark = ROLE_HANDOFF;
-	forget_this_cpu();
+	struct runtime_mark_value *mark = bpf_task_storage_get(&runtime_mark, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!mark)
+		return SF_ALL_RUNTIME_ROW;
+	__u32 filters = filters_of(task);
+	if (mark->role == 0) {
+		mark->role = ROLE_SETUP;
+		mark->filters = filters;
+		return SF_ALL_RUNTIME_ROW;
+	}
+	if (mark->role == ROLE_SETUP && filters > mark->filters) {
+		mark->role = ROLE_HANDOFF;
+		forget_this_cpu();
+		return SF_ALL_HANDOFF_ROW;
+	}
+	return mark->role == ROLE_HANDOFF ? SF_ALL_HANDOFF_ROW : SF_ALL_RUNTIME_ROW;
 }
 
 static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool btf)
@@ -239,8 +255,7 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool btf)
 	if (role == ROLE_WORKLOAD) {
 		row = abi_of(&nr, btf);
 	} else if (role == ROLE_SETUP) {
-		row = SF_ALL_RUNTIME_ROW;
-		note_filter_install(regs, nr);
+		row = runtime_row();
 	} else {
 		row = SF_ALL_HANDOFF_ROW;
 	}
@@ -320,9 +335,17 @@ int BPF_PROG(all_fork_btf, struct task_struct *parent, struct task_struct *child
 {
 	__u32 role = task_role(parent);
 	if (role != ROLE_WORKLOAD) {
-		__u32 *mark = bpf_task_storage_get(&runtime_mark, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (mark)
-			*mark = role;
+		/* Both loads first: the verifier refuses one load instruction on two kinds of pointer. */
+		__u32 parent_filters = filters_of(parent);
+		struct runtime_mark_value *from = bpf_task_storage_get(&runtime_mark, parent, 0, 0);
+		__u32 base = parent_filters;
+		if (from && from->role)
+			base = from->filters;
+		struct runtime_mark_value *mark = bpf_task_storage_get(&runtime_mark, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (mark) {
+			mark->role = role;
+			mark->filters = base;
+		}
 	}
 	return 0;
 }
