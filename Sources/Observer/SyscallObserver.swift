@@ -68,8 +68,9 @@ public final class SyscallObserver {
         }
     }
 
-    public init(targets: [ObservationTarget]) throws {
-        guard Self.mayLoadTracingPrograms else {
+    /// What loading any of the eBPF programs needs: the privileges, and the kernel's BTF.
+    static func checkCanLoad() throws {
+        guard mayLoadTracingPrograms else {
             throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
                                 kind: .notPermitted)
         }
@@ -77,6 +78,10 @@ public final class SyscallObserver {
             throw ObserverError("this kernel has no BTF (/sys/kernel/btf/vmlinux): build it with CONFIG_DEBUG_INFO_BTF=y",
                                 kind: .unsupported(errno: ENOENT))
         }
+    }
+
+    public init(targets: [ObservationTarget]) throws {
+        try Self.checkCanLoad()
         self.targets = targets
         var ids: [UInt64] = []
         var levels: [UInt32] = []

@@ -37,14 +37,7 @@ public final class WorkloadObserver {
     public let mapBytes: UInt64
 
     public init(maxWorkloads: Int, root: CgroupV2? = nil) throws {
-        guard SyscallObserver.mayLoadTracingPrograms else {
-            throw ObserverError("observing syscalls loads an eBPF program: run as root (sudo), or with CAP_BPF and CAP_PERFMON",
-                                kind: .notPermitted)
-        }
-        guard FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") else {
-            throw ObserverError("this kernel has no BTF (/sys/kernel/btf/vmlinux): build it with CONFIG_DEBUG_INFO_BTF=y",
-                                kind: .unsupported(errno: ENOENT))
-        }
+        try SyscallObserver.checkCanLoad()
         guard maxWorkloads > 0, maxWorkloads <= 1 << 16 else {
             throw ObserverError("--max-workloads \(maxWorkloads): give 1 to 65536", kind: .badRequest)
         }

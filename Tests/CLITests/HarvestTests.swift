@@ -156,8 +156,11 @@ final class HarvestTests: XCTestCase {
             var last: ToolProcess.Result?
             let settled = ToolProcess.waitUntil(seconds: 40) {
                 last = try? harvest(["--prometheus", "http://127.0.0.1:\(port)", "--all", "--since", "10m", "-o", out.path])
-                guard last?.status == 0, let web = try? json(out.appendingPathComponent("web.service.recording.json")),
-                      let batch = try? json(out.appendingPathComponent("batch.service.recording.json")) else { return false }
+                // Read without asserting: a file not there yet is a reason to wait, not a failure.
+                func peek(_ name: String) -> [String: Any]? {
+                    (try? Data(contentsOf: out.appendingPathComponent(name))).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+                }
+                guard last?.status == 0, let web = peek("web.service.recording.json"), let batch = peek("batch.service.recording.json") else { return false }
                 return counts(web)["getppid"] == 150 && counts(batch)["getpgrp"] == 7
             }
             XCTAssertTrue(settled, "\(route): \(last?.stderr ?? "")")

@@ -38,15 +38,15 @@ for path in (args.observe, args.attach_empty, args.empty_object):
         sys.exit(f"all-bench: missing {path} (run make build helpers first)")
 
 
-def cgroup_root():
-    for line in open("/proc/self/mountinfo"):
-        left, _, right = line.partition(" - ")
-        if right.startswith("cgroup2 "):
-            return left.split()[4]
-    sys.exit("all-bench: no cgroup v2 hierarchy")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import cgroup_root, background as _background
 
 
-root = cgroup_root()
+def background(cmd, ready):
+    return _background("all-bench", cmd, ready, timeout=60)
+
+
+root = cgroup_root("all-bench")
 parent = os.path.join(root, f"seccomp-forge-allbench-{os.getpid()}")
 os.mkdir(parent)
 scratch = tempfile.mkdtemp(prefix="seccomp-forge-allbench-")
@@ -91,25 +91,7 @@ def remove_cgroups():
             pass
 
 
-def dd(cg, count):
-    cmd = ["taskset", "-c", str(os.cpu_count() - 1)] + in_cgroup(cg, f"dd if=/dev/zero of=/dev/null bs=1 count={count} status=none")
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    return time.perf_counter() - start
-
-
-def background(cmd, ready):
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        line = p.stdout.readline()
-        if ready in line:
-            p.ready_line = line
-            return p
-        if not line and p.poll() is not None:
-            break
-    p.kill()
-    sys.exit(f"all-bench: {cmd[0]} did not start")
+from benchlib import dd
 
 
 def stop(p):

@@ -29,12 +29,16 @@ for path in (args.observe, args.attach_empty, args.empty_object):
 if os.geteuid() != 0:
     sys.exit("observer-bench: run as root (it loads eBPF programs)")
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import cgroup_root as _cgroup_root, dd, background as _background
+
+
 def cgroup_root():
-    for line in open("/proc/self/mountinfo"):
-        left, _, right = line.partition(" - ")
-        if right.startswith("cgroup2 "):
-            return left.split()[4]
-    sys.exit("observer-bench: no cgroup v2 hierarchy")
+    return _cgroup_root("observer-bench")
+
+
+def background(cmd, ready):
+    return _background("observer-bench", cmd, ready)
 
 # bpftrace finds tracepoints through tracefs, which minimal hosts leave unmounted.
 if not os.path.isdir("/sys/kernel/tracing/events") and shutil.which("bpftrace"):
@@ -45,27 +49,6 @@ target = os.path.join(root, f"seccomp-forge-bench-{os.getpid()}")
 outside = target + "-outside"
 for cg in (target, outside):
     os.mkdir(cg)
-
-def dd(cgroup, count):
-    """Wall seconds of one dd run inside `cgroup`."""
-    # Pinned to one CPU: less variance from migrations between the two cores.
-    cmd = ["taskset", "-c", str(os.cpu_count() - 1), "sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec dd if=/dev/zero of=/dev/null bs=1 count={count} status=none']
-    start = time.perf_counter()
-    subprocess.run(cmd, check=True)
-    return time.perf_counter() - start
-
-def background(cmd, ready):
-    """Starts an attaching process and waits for its ready line (stdout or stderr)."""
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        line = p.stdout.readline()
-        if ready in line:
-            return p
-        if not line and p.poll() is not None:
-            break
-    p.kill()
-    sys.exit(f"observer-bench: {cmd[0]} did not attach")
 
 def stop(p):
     p.terminate()

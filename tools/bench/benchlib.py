@@ -1,0 +1,35 @@
+"""What the eBPF benchmarks share: the cgroup v2 mount, the dd workload pinned to one CPU
+inside a cgroup, and processes that attach programs and say when they are ready."""
+import os, subprocess, sys, time
+
+
+def cgroup_root(tool):
+    for line in open("/proc/self/mountinfo"):
+        left, _, right = line.partition(" - ")
+        if right.startswith("cgroup2 "):
+            return left.split()[4]
+    sys.exit(f"{tool}: no cgroup v2 hierarchy")
+
+
+def dd(cgroup, count):
+    """Wall seconds of one dd run (two syscalls per byte) inside `cgroup`, pinned to the last CPU."""
+    cmd = ["taskset", "-c", str(os.cpu_count() - 1), "sh", "-c",
+           f'echo $$ > {cgroup}/cgroup.procs && exec dd if=/dev/zero of=/dev/null bs=1 count={count} status=none']
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - start
+
+
+def background(tool, cmd, ready, timeout=30):
+    """Starts a process and waits for its ready line (stdout or stderr), kept as p.ready_line."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        line = p.stdout.readline()
+        if ready in line:
+            p.ready_line = line
+            return p
+        if not line and p.poll() is not None:
+            break
+    p.kill()
+    sys.exit(f"{tool}: {cmd[0]} did not start")
