@@ -183,6 +183,32 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertEqual(counts["getppid"], 8, "3 from the remaining thread, 5 from the child it forked: \(counts)")
     }
 
+    /// When the kernel refuses the program, --verbose shows what libbpf said. The refusal is
+    /// real: the observer runs under a seccomp filter (seccomp-sandbox) that answers bpf() with EINVAL.
+    func testVerboseShowsLibbpfsLogWhenTheKernelRefusesTheProgram() throws {
+        let profile = scratch.appendingPathComponent("no-bpf.json")
+        try #"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["bpf"],"action":"SCMP_ACT_ERRNO","errnoRet":22}]}"#
+            .write(to: profile, atomically: true, encoding: .utf8)
+        let sandbox = ToolProcess.binary("seccomp-sandbox")
+        for verbose in [true, false] {
+            let (process, out, err) = try ToolProcess.start(sandbox, ["--profile", profile.path, "--", ToolProcess.binary("seccomp-observe")]
+                                                                + (verbose ? ["--verbose"] : []) + ["-o", "x.seccomp.json", "--", "/bin/true"],
+                                                            in: scratch, environment: ["SECCOMP_FORGE_NO_CACHE": "1"], directory: scratch)
+            process.waitUntilExit()
+            let stderr = try String(contentsOf: err, encoding: .utf8)
+            _ = out
+            XCTAssertEqual(process.terminationStatus, 69, stderr)
+            XCTAssertTrue(stderr.contains("seccomp-observe: loading the BPF program failed: Invalid argument"), stderr)
+            if verbose {
+                XCTAssertTrue(stderr.contains("libbpf said:") && stderr.contains("Couldn't load trivial BPF program"), String(stderr.suffix(2000)))
+            } else {
+                XCTAssertTrue(stderr.contains("--verbose shows libbpf's log"), stderr)
+                XCTAssertFalse(stderr.contains("libbpf said:"), stderr)
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("x.seccomp.json").path))
+        }
+    }
+
     /// --pid on a process that is forking as the observer starts: the children forked while
     /// the tree is being seeded from /proc are neither missed nor lost (every one of 600 makes
     /// one getppid call after the observer is up; the parent makes none).
