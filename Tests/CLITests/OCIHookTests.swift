@@ -73,7 +73,7 @@ final class OCIHookTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: ls.path), "the profile is written by the time podman returns: \(traced.stderr)")
 
         let confined = try podman(["--security-opt", "seccomp=\(ls.path)"], ["/bin/ls", "/"], rootfs: root)
-        XCTAssertEqual(confined.status, 0, confined.stderr)
+        XCTAssertEqual(confined.status, 0, confined.stderr + ((try? String(contentsOf: ls, encoding: .utf8)) ?? ""))
         XCTAssertTrue(confined.stdout.contains("bin"), confined.stdout)
 
         let longer = try podman(["--security-opt", "seccomp=\(ls.path)"], ["/bin/ls", "-l", "/"], rootfs: root)
@@ -164,7 +164,7 @@ final class OCIHookTests: XCTestCase {
         let profile = try JSONSerialization.jsonObject(with: Data(contentsOf: out))
         try configure(seccomp: profile, traced: false)
         let confined = try ToolProcess.run("/usr/sbin/runc", ["run", "-b", bundle.path, "hook-\(UUID().uuidString.prefix(8))"], in: scratch)
-        XCTAssertEqual(confined.status, 0, confined.stderr)
+        XCTAssertEqual(confined.status, 0, confined.stderr + ((try? String(contentsOf: out, encoding: .utf8)) ?? ""))
         XCTAssertTrue(confined.stdout.contains("bin"), confined.stdout)
     }
 }

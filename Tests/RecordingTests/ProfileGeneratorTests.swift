@@ -13,12 +13,14 @@ final class ProfileGeneratorTests: XCTestCase {
         XCTAssertEqual(profile.defaultAction, "SCMP_ACT_ERRNO")
         XCTAssertEqual(profile.defaultErrnoRet, 1)
         XCTAssertEqual(profile.architectures, ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"])
-        XCTAssertEqual(profile.syscalls?.map(\.allNames), [["execve", "exit_group", "write"], ["read", "socketcall"], ["clone3"]])
+        // rt_sigreturn and restart_syscall are the kernel's own: allowed though a run without signals never shows them.
+        XCTAssertEqual(profile.syscalls?.map(\.allNames), [["execve", "exit_group", "write"], ["read", "socketcall"],
+                                                          ["rt_sigreturn", "restart_syscall"], ["clone3"]])
         // clone3 was not seen: ENOSYS (not EPERM), so glibc's pthread_create falls back to clone.
         XCTAssertEqual(profile.syscalls?.last?.action, "SCMP_ACT_ERRNO")
         XCTAssertEqual(profile.syscalls?.last?.errnoRet, 38)
         let seen = ProfileGenerator.profile(from: Recording(target: "x", counts: ["SCMP_ARCH_X86_64": ["clone3": 1]]))
-        XCTAssertEqual(seen.syscalls?.map(\.allNames), [["clone3"]])
+        XCTAssertEqual(seen.syscalls?.map(\.allNames), [["clone3"], ["rt_sigreturn", "restart_syscall"]])
         XCTAssertTrue(ProfileValidator.validate(profile).isEmpty)
         // It round-trips through the JSON runc reads.
         XCTAssertEqual(try Profile.decode(profile.encoded(), source: "generated"), profile)
