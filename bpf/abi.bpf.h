@@ -9,17 +9,6 @@
 
 #define ABI_NATIVE 0
 
-/* The task running on a CPU, as the programs' switch hooks last stored it (a
- * plain number in .bss), cast back for reading: bpf_rdonly_cast is resolved by the
- * verifier, not called, so the syscall path reads the task with no helper call
- * (its loads are fault-protected, as any untrusted pointer's). */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
-static __always_inline struct task_struct *running_task(__u64 pointer)
-{
-	return bpf_rdonly_cast((void *)pointer, bpf_core_type_id_kernel(struct task_struct));
-}
-
 /* The ABI model, one block per architecture: which ABI slot a call goes to
  * (0 native, then the compat ABIs in the loader's table, Observer's
  * `ObserverABI.slots`) and its number within that ABI. Read only for tasks the
@@ -31,13 +20,10 @@ static __always_inline struct task_struct *running_task(__u64 pointer)
  * names the call here. x32 calls carry __X32_SYSCALL_BIT in their number. */
 #define TS_COMPAT 0x0002
 #define X32_SYSCALL_BIT 0x40000000
-/* `running`: the current task as the switch hook stored it, or 0 (then it is asked for). */
-static __always_inline __u32 abi_of(__u64 *nr, bool btf, __u64 running)
+static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 {
 	__u32 status;
-	if (btf && running) {
-		status = running_task(running)->thread_info.status;
-	} else if (btf) {
+	if (btf) {
 		status = bpf_get_current_task_btf()->thread_info.status;
 	} else {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -55,12 +41,10 @@ static __always_inline __u32 abi_of(__u64 *nr, bool btf, __u64 running)
 /* TIF_32BIT (arch/arm64/include/asm/thread_info.h): an AArch32 task, whose
  * calls seccomp checks as AUDIT_ARCH_ARM. */
 #define TIF_32BIT 22
-static __always_inline __u32 abi_of(__u64 *nr, bool btf, __u64 running)
+static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 {
 	unsigned long flags;
-	if (btf && running) {
-		flags = running_task(running)->thread_info.flags;
-	} else if (btf) {
+	if (btf) {
 		flags = bpf_get_current_task_btf()->thread_info.flags;
 	} else {
 		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
@@ -70,7 +54,7 @@ static __always_inline __u32 abi_of(__u64 *nr, bool btf, __u64 running)
 }
 #else
 /* Architectures without a compat ABI here: every call is native. */
-static __always_inline __u32 abi_of(__u64 *nr, bool btf, __u64 running) { return ABI_NATIVE; }
+static __always_inline __u32 abi_of(__u64 *nr, bool btf) { return ABI_NATIVE; }
 #endif
 
 #endif

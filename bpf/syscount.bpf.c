@@ -49,9 +49,8 @@ const volatile __u32 observer_tgid = 0;
 const volatile __u32 pidns_inum = 0;
 #define MAX_PIDNS_DEPTH 8
 
-/* What the task now running on each CPU is, and which task that is (tp_btf only). */
+/* What the task now running on each CPU is. */
 __u32 verdict[MAX_CPUS] = {};
-__u64 running[MAX_CPUS] = {};
 
 /* counts[(target * ABIS + abi) * SLOTS + nr], one copy per CPU. */
 struct {
@@ -167,20 +166,14 @@ static __always_inline int on_sys_enter(long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 v;
-	__u64 task = 0;
 	if (cpu < MAX_CPUS) {
 		v = verdict[cpu & (MAX_CPUS - 1)];
 		if (v == VERDICT_OUTSIDE)
 			return 0;
 		if (v == VERDICT_UNKNOWN) {
-			struct task_struct *current = bpf_get_current_task_btf();
-			v = verdict_for(current);
+			v = verdict_for(bpf_get_current_task_btf());
 			verdict[cpu & (MAX_CPUS - 1)] = v;
-			if (btf)
-				running[cpu & (MAX_CPUS - 1)] = (__u64)current;
 		}
-		if (btf)
-			task = running[cpu & (MAX_CPUS - 1)];
 	} else {
 		/* No slot for this CPU: decide at every call (slower, never wrong). */
 		v = verdict_for(bpf_get_current_task_btf());
@@ -198,7 +191,7 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		return 0;
 	__u32 first = ((v & 0xf) - 2) & (MAX_TARGETS - 1);
 	__u64 nr = (__u64)id;
-	__u32 abi = abi_of(&nr, btf, task);
+	__u32 abi = abi_of(&nr, btf);
 	if (set == 1u << first) {
 		if (nr >= SLOTS)
 			bump(first * SF_LOST_KINDS + SF_LOST_BEYOND_TABLE, &lost);
@@ -220,10 +213,8 @@ static __always_inline int on_sys_enter(long id, bool btf)
 static __always_inline int on_switch(struct task_struct *next)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu < MAX_CPUS) {
+	if (cpu < MAX_CPUS)
 		verdict[cpu & (MAX_CPUS - 1)] = verdict_for(next);
-		running[cpu & (MAX_CPUS - 1)] = (__u64)next;
-	}
 	return 0;
 }
 

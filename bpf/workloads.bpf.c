@@ -48,8 +48,6 @@ const volatile __u32 observer_tgid = 0;
 const volatile __u64 root_cgroup_id = 0;
 
 __u32 verdict[SF_MAX_CPUS] = {};
-/* The task each verdict was worked out for: the one running on that CPU. */
-__u64 running[SF_MAX_CPUS] = {};
 
 /* cgroup id → slot. Sized by the loader (the number of slots). */
 struct {
@@ -233,18 +231,14 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 v;
-	__u64 task = 0;
 	if (cpu < SF_MAX_CPUS) {
 		v = verdict[cpu & (SF_MAX_CPUS - 1)];
 		if (v == VERDICT_OUTSIDE)
 			return 0;
 		if (v == VERDICT_UNKNOWN) {
-			struct task_struct *current = bpf_get_current_task_btf();
-			v = verdict_for(current);
+			v = verdict_for(bpf_get_current_task_btf());
 			verdict[cpu & (SF_MAX_CPUS - 1)] = v;
-			running[cpu & (SF_MAX_CPUS - 1)] = (__u64)current;
 		}
-		task = running[cpu & (SF_MAX_CPUS - 1)];
 	} else {
 		v = verdict_for(bpf_get_current_task_btf());
 	}
@@ -259,7 +253,7 @@ static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool btf)
 	__u64 nr = (__u64)id;
 	__u32 row;
 	if (role == ROLE_WORKLOAD) {
-		row = abi_of(&nr, btf, task);
+		row = abi_of(&nr, btf);
 	} else if (role == ROLE_SETUP) {
 		row = runtime_row();
 	} else {
@@ -321,10 +315,8 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(all_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu < SF_MAX_CPUS) {
+	if (cpu < SF_MAX_CPUS)
 		verdict[cpu & (SF_MAX_CPUS - 1)] = verdict_for(next);
-		running[cpu & (SF_MAX_CPUS - 1)] = (__u64)next;
-	}
 	return 0;
 }
 SEC("tp_btf/cgroup_attach_task")
