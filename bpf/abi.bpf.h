@@ -11,7 +11,7 @@
 
 /* The ABI model, one block per architecture: which ABI slot a call goes to
  * (0 native, then the compat ABIs in the loader's table, Observer's
- * `ObserverABI.slots`) and its number within that ABI. Read only for tasks the
+ * `SyscallObserver.abis`) and its number within that ABI. Read only for tasks the
  * verdict says are observed. */
 #if defined(__TARGET_ARCH_x86)
 /* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry

@@ -203,7 +203,13 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	return VERDICT_FIRST_SLOT + ((__u32)slot << 2) + task_role(task);
 }
 
-static __always_inline int forget_this_cpu(void);
+static __always_inline int forget_this_cpu(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu < SF_MAX_CPUS)
+		verdict[cpu & (SF_MAX_CPUS - 1)] = VERDICT_UNKNOWN;
+	return 0;
+}
 
 /* A runtime task's call: has a filter been installed on it since it was first seen?
  * From then on its calls are the hand-off. */
@@ -227,7 +233,7 @@ static __always_inline __u32 runtime_row(void)
 	return mark->role == ROLE_HANDOFF ? SF_ALL_HANDOFF_ROW : SF_ALL_RUNTIME_ROW;
 }
 
-static __always_inline int on_sys_enter(struct pt_regs *regs, long id, bool btf)
+static __always_inline int on_sys_enter(long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	__u32 v;
@@ -280,13 +286,6 @@ static __always_inline int forget_verdicts(void)
 	return 0;
 }
 
-static __always_inline int forget_this_cpu(void)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu < SF_MAX_CPUS)
-		verdict[cpu & (SF_MAX_CPUS - 1)] = VERDICT_UNKNOWN;
-	return 0;
-}
 
 static __always_inline int on_mkdir(struct cgroup *cgrp, const char *path)
 {
@@ -310,7 +309,7 @@ static __always_inline int on_rmdir(struct cgroup *cgrp)
 }
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(all_count_btf, struct pt_regs *regs, long id) { return on_sys_enter(regs, id, true); }
+int BPF_PROG(all_count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, true); }
 SEC("tp_btf/sched_switch")
 int BPF_PROG(all_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
 {

@@ -172,7 +172,7 @@ public struct WorkloadIdentity: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Letters, digits, `.`, `_`, `-`, `@`; anything else becomes `_` (image refs: `nginx:1.27` → `nginx_1.27`).
-    static func sanitize(_ s: String) -> String {
+    public static func sanitize(_ s: String) -> String {
         let mapped = String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-@".contains($0)) ? $0 : "_" })
         let trimmed = mapped.trimmingCharacters(in: CharacterSet(charactersIn: "._"))
         return trimmed.isEmpty ? "workload" : String(trimmed.prefix(200))

@@ -80,7 +80,6 @@ public final class WorkloadSession {
     /// `until`: asked between reads; true ends the run too (the oci-hook's container has stopped).
     public func run(duration: Double?, interval: Double, until: (() -> Bool)? = nil, report: ((Report) -> Void)? = nil) throws -> Report {
         var nextWrite = interval
-        var last: Report?
         while true {
             let elapsed = Date().timeIntervalSince(start)
             if stopSignal != 0 { break }
@@ -89,7 +88,6 @@ public final class WorkloadSession {
             if elapsed >= nextWrite {
                 let r = try drainAndWrite()
                 report?(r)
-                last = r
                 nextWrite = elapsed + interval
             }
             // Waiting is watching: a container's state is read the moment its runtime writes it.
@@ -101,7 +99,6 @@ public final class WorkloadSession {
         observer.detach()
         let final = try drainAndWrite()
         observer.close()
-        _ = last
         return final
     }
 
@@ -112,7 +109,6 @@ public final class WorkloadSession {
 
     /// Reads every slot, drains removed cgroups (their slots go back), writes each workload's files.
     public func drainAndWrite() throws -> Report {
-        let began = Date()
         let now = Date()
         refreshStates()
         liveCounts = [:]
@@ -121,7 +117,7 @@ public final class WorkloadSession {
         // Removed cgroups first: their final counts, then their slot is free again.
         while let id = observer.nextGone() {
             guard let slot = live.removeValue(forKey: id) else { continue }
-            finish(id: id, slot: slot, states: states, now: now)
+            finish(id: id, slot: slot)
         }
         var unknown: [UInt64] = []
         for id in live.keys where paths[id] == nil {
@@ -137,15 +133,15 @@ public final class WorkloadSession {
                 continue
             }
             if !FileManager.default.fileExists(atPath: mount + (paths[id] ?? "")) && observer.recordedPath(of: id) == nil {
-                finish(id: id, slot: slot, states: states, now: now)
+                finish(id: id, slot: slot)
                 continue
             }
-            update(id: id, counts: observer.counts(slot: slot), states: states)
+            update(id: id, counts: observer.counts(slot: slot))
         }
         markSeen(now: now)
-        let files = try writeAll(now: now)
+        let files = try writeAll()
         return Report(workloads: replicas.count, files: files, health: observer.health(), liveCgroups: live.count,
-                      drainSeconds: Date().timeIntervalSince(began))
+                      drainSeconds: Date().timeIntervalSince(now))
     }
 
     /// Reads the state files that appeared since the last look (runc writes them whole, by rename).
@@ -158,10 +154,10 @@ public final class WorkloadSession {
     }
 
     /// A removed cgroup: its last counts kept with its replica, its slot given back.
-    func finish(id: UInt64, slot: Int, states: [String: WorkloadIdentity.RuntimeState], now: Date) {
+    func finish(id: UInt64, slot: Int) {
         let counts = observer.counts(slot: slot)
         if paths[id] == nil { paths[id] = observer.recordedPath(of: id) }
-        if let (identity, key) = assign(id: id, states: states) {
+        if let (identity, key) = assign(id: id) {
             drained[identity, default: [:]][key] = Self.sum(drained[identity]?[key], counts)
         } else if paths[id] == nil {
             unnamedCalls += counts.total
@@ -173,13 +169,13 @@ public final class WorkloadSession {
         observer.release(id: id, slot: slot)
     }
 
-    func update(id: UInt64, counts: WorkloadObserver.CgroupCounts, states: [String: WorkloadIdentity.RuntimeState]) {
-        guard !counts.isEmpty, assign(id: id, states: states) != nil else { return }
+    func update(id: UInt64, counts: WorkloadObserver.CgroupCounts) {
+        guard !counts.isEmpty, assign(id: id) != nil else { return }
         liveCounts[id] = counts
     }
 
     /// The workload and replica a cgroup belongs to (nil: not a workload, such as conmon).
-    func assign(id: UInt64, states: [String: WorkloadIdentity.RuntimeState]) -> (identity: String, key: String)? {
+    func assign(id: UInt64) -> (identity: String, key: String)? {
         if let known = liveKey[id] { return known }
         guard let path = paths[id], let identity = WorkloadIdentity.of(cgroupPath: path, states: states) else { return nil }
         identities[identity.name] = identity
@@ -264,7 +260,7 @@ public final class WorkloadSession {
         return recording
     }
 
-    func writeAll(now: Date) throws -> [String] {
+    func writeAll() throws -> [String] {
         var written: [String] = []
         for name in replicas.keys.sorted() {
             guard let recording = recording(of: name), recording.totalCalls > 0 else { continue }

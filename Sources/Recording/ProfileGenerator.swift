@@ -21,7 +21,7 @@ public enum ProfileGenerator {
     /// exactly (`runtimeHandOff`) and are allowed instead: under podman, which leaves
     /// no-new-privileges off, runc installs the filter before dropping privileges, and then also
     /// calls read, setuid, setgid, setgroups, capget, capset, faccessat2 and chdir.
-    public static let runtimeHandOff: Set<String> = [
+    public static let runtimeHandOffFallback: Set<String> = [
         "execve", "execveat", "close", "close_range", "openat", "read", "write", "fstatfs", "epoll_ctl",
         "getdents64", "getppid", "fcntl", "newfstatat", "fstat",
     ]
@@ -42,7 +42,7 @@ public enum ProfileGenerator {
         let setup = Set((recording.runtimeSetup ?? [:]).keys).union((recording.runtimeHandOff ?? [:]).keys)
         let anyTime = setup.intersection(runtimeAnyTime)
         if let exact = recording.runtimeHandOff, !exact.isEmpty { return Set(exact.keys).union(anyTime) }
-        return setup.intersection(runtimeHandOff).union(anyTime)
+        return setup.intersection(runtimeHandOffFallback).union(anyTime)
     }
 
     /// `defaultAction` denies everything else (`SCMP_ACT_ERRNO` with EPERM unless told

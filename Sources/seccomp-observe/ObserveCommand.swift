@@ -170,15 +170,9 @@ struct ObserveCommand: ParsableCommand {
             }
         }
         let session = try WorkloadSession(outputDirectory: outDir ?? ".", maxWorkloads: maxWorkloads, root: cgroupRoot, defaultAction: defaultAction)
-        var metrics: AgentMetrics?
-        var server: HTTPServer?
-        if listen != nil || textfile != nil {
-            metrics = AgentMetrics(slots: session.observer.slots, mapBytes: session.observer.mapBytes)
-        }
-        if let listen, let metrics {
-            server = try metrics.serve(on: listen)
-        }
-        _ = server
+        let metrics = listen != nil || textfile != nil ? AgentMetrics(slots: session.observer.slots, mapBytes: session.observer.mapBytes) : nil
+        // Serves from a background task until the process ends.
+        let server = try listen.flatMap { try metrics?.serve(on: $0) }
         if !quiet && !json {
             if let listen { note("Serving Prometheus metrics on http://\(listen)/metrics") }
             note("Observing every cgroup (\(session.observer.slots) slots, \(session.observer.mapBytes / 1024) KiB of maps); writing to \(outDir ?? ".") every \(interval)\(duration.map { " for \($0)" } ?? ", until Ctrl-C")...")
@@ -192,6 +186,7 @@ struct ObserveCommand: ParsableCommand {
                 note("\(r.workloads) workloads, \(r.liveCgroups) cgroups, \(r.files.count) written (read in \(String(format: "%.1f", r.drainSeconds * 1000)) ms)")
             }
         })
+        withExtendedLifetime(server) {}
         let health = report.health
         if let metrics {
             metrics.update(from: session, report: report)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Observer
 import Recording
 import SeccompProfile
 import SyscallTable
@@ -100,7 +101,7 @@ struct Harvest: ParsableCommand {
         for (name, var recording) in recordings.sorted(by: { $0.key < $1.key }) {
             let workloadHosts = recording.coverage?.values.flatMap(\.values).max() ?? 0
             recording.workload = ["workload": name, "hosts": "\(workloadHosts) of \(hosts)", "prometheus": prometheus, "window": since]
-            let file = Self.fileName(name)
+            let file = WorkloadIdentity.sanitize(name)  // the agents' names already are file-safe
             let profilePath = outDir + "/" + file + ".seccomp.json"
             do {
                 try RecordingFiles.write(recording, profilePath: profilePath, defaultAction: defaultAction)
@@ -112,7 +113,7 @@ struct Harvest: ParsableCommand {
                 let yamlPath = outDir + "/" + file + ".yaml"
                 var arguments = [profilePath, "--to", "kubernetes", "--name", file, "-o", yamlPath]
                 if let namespace { arguments += ["--namespace", namespace] }
-                var convert = try Convert.parse(arguments)
+                let convert = try Convert.parse(arguments)
                 try convert.run()
                 try? FileManager.default.removeItem(atPath: profilePath)
                 written = yamlPath
@@ -126,12 +127,6 @@ struct Harvest: ParsableCommand {
             let what = missing.isEmpty ? "any workload" : missing.joined(separator: ", ")
             throw ToolError(message: "no \(AgentSeries.syscalls) series for \(what) in the last \(since) at \(prometheus)", status: Self.noData)
         }
-    }
-
-    /// A workload name as a file name (the agents' names already are; anything else is replaced).
-    static func fileName(_ name: String) -> String {
-        let mapped = String(name.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-@".contains($0)) ? $0 : "_" })
-        return mapped.isEmpty || mapped.hasPrefix(".") ? "workload" + mapped : mapped
     }
 
     /// A name as a PromQL regular expression matching exactly it (inside a double-quoted string).

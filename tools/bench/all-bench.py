@@ -91,7 +91,7 @@ def remove_cgroups():
             pass
 
 
-from benchlib import dd
+from benchlib import dd, fastest
 
 
 def stop(p):
@@ -130,17 +130,7 @@ try:
         "empty tp_btf program": lambda: background([args.attach_empty, args.empty_object], "attached"),
         "seccomp-observe --all": lambda: all_observer(os.path.join(scratch, "overhead")),
     }
-    best = {name: float("inf") for name in arms}
-    for round_ in range(args.rounds):
-        for name, attach in arms.items():
-            p = attach() if attach else None
-            try:
-                for _ in range(args.runs):
-                    best[name] = min(best[name], dd(target, args.count))
-            finally:
-                if p:
-                    stop(p)
-        print(f"round {round_ + 1}/{args.rounds}: " + ", ".join(f"{n} {t:.3f}s" for n, t in best.items()), file=sys.stderr)
+    best = fastest(arms, lambda: dd(target, args.count), args.rounds, args.runs, stop, lambda line: print(line, file=sys.stderr))
     calls = 2 * args.count
     base = best["unobserved"]
     for name, t in best.items():

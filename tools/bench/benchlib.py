@@ -33,3 +33,20 @@ def background(tool, cmd, ready, timeout=30):
             break
     p.kill()
     sys.exit(f"{tool}: {cmd[0]} did not start")
+
+
+def fastest(arms, run_once, rounds, runs, stop, log):
+    """Each arm's fastest run: rounds interleave the arms (attach, `runs` runs, detach), since
+    noise only adds time. `arms` maps a name to a starter (None: nothing attached)."""
+    best = {name: float("inf") for name in arms}
+    for round_ in range(rounds):
+        for name, start in arms.items():
+            p = start() if start else None
+            try:
+                for _ in range(runs):
+                    best[name] = min(best[name], run_once())
+            finally:
+                if p:
+                    stop(p)
+        log(f"round {round_ + 1}/{rounds}: " + ", ".join(f"{n} {t:.3f}s" for n, t in best.items()))
+    return best

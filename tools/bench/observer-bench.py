@@ -30,7 +30,7 @@ if os.geteuid() != 0:
     sys.exit("observer-bench: run as root (it loads eBPF programs)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import cgroup_root as _cgroup_root, dd, background as _background
+from benchlib import cgroup_root as _cgroup_root, dd, fastest, background as _background
 
 
 def cgroup_root():
@@ -71,18 +71,8 @@ arms = {
 if shutil.which("bpftrace") is None:
     del arms["bpftrace (per-syscall count)"]
 
-best = {name: float("inf") for name in arms}
 try:
-    for round_ in range(args.rounds):
-        for name, start in arms.items():
-            p = start() if start else None
-            try:
-                for _ in range(args.runs):
-                    best[name] = min(best[name], dd(target, args.count))
-            finally:
-                if p:
-                    stop(p)
-        print(f"round {round_ + 1}/{args.rounds}: " + ", ".join(f"{n} {t:.3f}s" for n, t in best.items()), file=sys.stderr)
+    best = fastest(arms, lambda: dd(target, args.count), args.rounds, args.runs, stop, lambda line: print(line, file=sys.stderr))
     # strace: ~600x slower, so a smaller run, compared per call with an unobserved run of the same size.
     small = max(args.count // 200, 1000)
     plain_small = min(dd(target, small) for _ in range(3))
