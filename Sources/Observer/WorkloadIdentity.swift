@@ -81,31 +81,48 @@ public struct WorkloadIdentity: Hashable, Sendable, CustomStringConvertible {
 
     /// The identity of the cgroup at `path` (below the v2 mount, "/" for the root), or nil
     /// for a runtime's helper that is not a workload (conmon). The innermost container on
-    /// the path wins; cgroups a container makes inside its own belong to it.
+    /// the path wins; cgroups a container makes inside its own belong to it. A workload found
+    /// inside a container (a nested container, a unit of a systemd in a container) is named
+    /// under the outermost one (`docker-<outer>~docker-<inner>`): a container that may make
+    /// cgroups in its own cannot pass its calls off as another workload's by naming a cgroup
+    /// after it.
     public static func of(cgroupPath path: String, states: [String: RuntimeState] = [:]) -> WorkloadIdentity? {
         let segments = path.split(separator: "/").map(String.init)
         if segments.isEmpty { return WorkloadIdentity(name: "root", kind: .cgroup, containerID: nil, labels: [:]) }
+        var innermost: WorkloadIdentity?
+        var outermostContainer: WorkloadIdentity?
         for depth in stride(from: segments.count, to: 0, by: -1) {
             let prefix = "/" + segments[..<depth].joined(separator: "/")
             let segment = segments[depth - 1]
             let parent = depth >= 2 ? segments[depth - 2] : ""
-            if segment.hasPrefix("libpod-conmon-") || segment.hasPrefix("crio-conmon-")
-                || (segment == "conmon" && parent == "libpod_parent") {
+            if innermost == nil && (segment.hasPrefix("libpod-conmon-") || segment.hasPrefix("crio-conmon-")
+                || (segment == "conmon" && parent == "libpod_parent")) {
                 return nil
             }
-            if let state = states[prefix] {
-                return fromState(state, kind: kindOf(segment: segment, parent: parent) ?? .runc)
-            }
-            if let kind = kindOf(segment: segment, parent: parent) {
-                if kind == .systemd {
-                    return WorkloadIdentity(name: sanitize(segment), kind: .systemd, containerID: nil, labels: ["unit": segment])
-                }
-                let id = containerID(segment: segment)
-                return WorkloadIdentity(name: sanitize("\(kind.rawValue)-\(id.prefix(12))"), kind: kind, containerID: id, labels: [:])
-            }
+            guard let found = recognized(segment: segment, parent: parent, state: states[prefix]) else { continue }
+            if innermost == nil { innermost = found } else if found.kind != .systemd { outermostContainer = found }
         }
-        return WorkloadIdentity(name: sanitize("cgroup" + path.replacingOccurrences(of: "/", with: "-")), kind: .cgroup,
-                                containerID: nil, labels: ["cgroup": path])
+        guard var identity = innermost else {
+            return WorkloadIdentity(name: sanitize("cgroup" + path.replacingOccurrences(of: "/", with: "-")), kind: .cgroup,
+                                    containerID: nil, labels: ["cgroup": path])
+        }
+        if let outer = outermostContainer {
+            identity.name = outer.name + "~" + identity.name
+            identity.labels["inside"] = outer.name
+        }
+        return identity
+    }
+
+    /// What one path segment names, if anything: a container (from the runtime's state or the
+    /// segment's own name) or a service.
+    static func recognized(segment: String, parent: String, state: RuntimeState?) -> WorkloadIdentity? {
+        if let state { return fromState(state, kind: kindOf(segment: segment, parent: parent) ?? .runc) }
+        guard let kind = kindOf(segment: segment, parent: parent) else { return nil }
+        if kind == .systemd {
+            return WorkloadIdentity(name: sanitize(segment), kind: .systemd, containerID: nil, labels: ["unit": segment])
+        }
+        let id = containerID(segment: segment)
+        return WorkloadIdentity(name: sanitize("\(kind.rawValue)-\(id.prefix(12))"), kind: kind, containerID: id, labels: [:])
     }
 
     /// What a path segment names: a container scope or directory of a known runtime, or a service.
@@ -171,9 +188,9 @@ public struct WorkloadIdentity: Hashable, Sendable, CustomStringConvertible {
         return parts.joined(separator: "-")
     }
 
-    /// Letters, digits, `.`, `_`, `-`, `@`; anything else becomes `_` (image refs: `nginx:1.27` → `nginx_1.27`).
+    /// Letters, digits, `.`, `_`, `-`, `@`, `~`; anything else becomes `_` (image refs: `nginx:1.27` → `nginx_1.27`).
     public static func sanitize(_ s: String) -> String {
-        let mapped = String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-@".contains($0)) ? $0 : "_" })
+        let mapped = String(s.map { $0.isASCII && ($0.isLetter || $0.isNumber || "._-@~".contains($0)) ? $0 : "_" })
         let trimmed = mapped.trimmingCharacters(in: CharacterSet(charactersIn: "._"))
         return trimmed.isEmpty ? "workload" : String(trimmed.prefix(200))
     }

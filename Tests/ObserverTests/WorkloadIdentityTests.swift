@@ -35,7 +35,8 @@ final class WorkloadIdentityTests: XCTestCase {
 
     func testTheInnermostContainerWins() {
         let inner = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-        XCTAssertEqual(name("/system.slice/docker-\(id).scope/docker/\(inner)"), "docker-0123456789ab")
+        XCTAssertEqual(name("/system.slice/docker-\(id).scope/docker/\(inner)"), "docker-4f1c2a9b8e7d~docker-0123456789ab",
+                       "the innermost, named under the container it runs in")
         XCTAssertEqual(name("/system.slice/docker-\(id).scope/init.scope"), "docker-4f1c2a9b8e7d", "a container's own sub-cgroup is the container")
     }
 
@@ -56,5 +57,19 @@ final class WorkloadIdentityTests: XCTestCase {
         XCTAssertEqual(name("/x/d4/sub", ["/x/d4": image]), "registry_app_1.2")
         let bare = WorkloadIdentity.RuntimeState(id: "e5e5e5e5e5e5e5e5", cgroupPath: "/y", labels: [:])
         XCTAssertEqual(name("/y", ["/y": bare]), "runc-e5e5e5e5e5e5")
+    }
+
+    /// Attack: a container that can make cgroups inside its own names them after other
+    /// workloads, to have its calls merged into their profiles. They stay its own.
+    func testAContainerCannotPassItsCallsOffAsAnotherWorkloads() {
+        let victim = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        let inside = "/system.slice/docker-\(id).scope"
+        XCTAssertEqual(name("/system.slice/nginx.service"), "nginx.service")
+        XCTAssertEqual(name("\(inside)/nginx.service"), "docker-4f1c2a9b8e7d~nginx.service")
+        XCTAssertEqual(name("/system.slice/docker-\(victim).scope"), "docker-0123456789ab")
+        XCTAssertEqual(name("\(inside)/docker-\(victim).scope"), "docker-4f1c2a9b8e7d~docker-0123456789ab")
+        let image = WorkloadIdentity.RuntimeState(id: "v", cgroupPath: "/x/v", labels: ["org.opencontainers.image.ref.name": "bank"])
+        XCTAssertEqual(name("\(inside)/x/v", ["\(inside)/x/v": image]), "docker-4f1c2a9b8e7d~bank")
+        XCTAssertNil(name("\(inside)/libpod-conmon-\(victim).scope"), "conmon is never a workload")
     }
 }
