@@ -29,12 +29,20 @@
 #define ABIS SF_ABIS
 
 
-/* Verdict slot values: unknown, not observed, or, for an observed task,
- * (undecided << 12) | (set << 4) | (2 + first): the set of its targets (bit i:
- * target i) and the first of them, so the common case — one target — is one
- * counter bump; `undecided`, the targets too far above the task to check. */
+/* Verdict slot values. Unknown or not observed; else the low bits say which
+ * kind: VERDICT_ONE, a task in one target (the common case), the rest of the
+ * value being where that target's counters start (target * ABIS * SLOTS), so
+ * the fast path adds the ABI's row and the number and bumps one counter; or
+ * VERDICT_MANY, a task in several targets (a cgroup and its parent can both be
+ * targets) or below one deeper than MAX_DEPTH, with the set of its targets
+ * (bit i: target i) in bits 16-23 and the undecided ones in bits 24-31. */
 #define VERDICT_UNKNOWN 0
 #define VERDICT_OUTSIDE 1
+#define VERDICT_ONE 2
+#define VERDICT_MANY 3
+#define VERDICT_KIND (SLOTS - 1)
+_Static_assert((SLOTS & (SLOTS - 1)) == 0 && SLOTS >= 4, "the verdict's kind lives below SLOTS");
+_Static_assert(MAX_TARGETS * ABIS * SLOTS < (1u << 16), "a target's counter base fits below the MANY sets");
 
 /* Targets: a cgroup (id and level in the v2 hierarchy) or a process tree (id 0). */
 const volatile __u32 target_count = 0;
@@ -153,60 +161,78 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	}
 	if (!set && !undecided)
 		return VERDICT_OUTSIDE;
-	__u32 first = 0;
-	while (first < MAX_TARGETS - 1 && !(set & (1u << first)))
-		first++;
-	return (undecided << 12) | (set << 4) | (2 + first);
+	if (!undecided && !(set & (set - 1))) {
+		__u32 only = 0;
+		while (only < MAX_TARGETS - 1 && !(set & (1u << only)))
+			only++;
+		return only * ABIS * SLOTS + VERDICT_ONE;
+	}
+	return (undecided << 24) | (set << 16) | VERDICT_MANY;
 }
 
 #include "abi.bpf.h" /* abi_of: the ABI model, one block per architecture */
 
-/* `btf`: typed task reads are allowed (tp_btf), else CO-RE probe reads (raw_tp). */
+static __always_inline void count_one(__u32 target, __u64 nr, __u32 abi)
+{
+	if (nr >= SLOTS)
+		bump(target * SF_LOST_KINDS + SF_LOST_BEYOND_TABLE, &lost);
+	else
+		bump((target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
+}
+
+/* Everything but the fast path, in a subprogram so the fast path keeps few
+ * registers (each one the JIT saves costs every call): a CPU whose verdict is
+ * unknown (decided here and kept) or beyond the verdict slots (decided at every
+ * call: slower, never wrong); numbers beyond the table (x32's included, whose
+ * bit abi_of strips); tasks in several targets, each of which gets the call,
+ * and the undecided ones, a loss each. */
+static __noinline int count_slow(__u32 v, long id, bool btf)
+{
+	if (v == VERDICT_UNKNOWN) {
+		v = verdict_for(bpf_get_current_task_btf());
+		__u32 cpu = bpf_get_smp_processor_id();
+		if (cpu < MAX_CPUS)
+			verdict[cpu & (MAX_CPUS - 1)] = v;
+		if (v == VERDICT_OUTSIDE)
+			return 0;
+	}
+	__u64 nr = (__u64)id;
+	__u32 abi = abi_of(&nr, btf);
+	__u32 set, undecided;
+	if ((v & VERDICT_KIND) == VERDICT_ONE) {
+		set = 1u << (((v - VERDICT_ONE) / (ABIS * SLOTS)) & (MAX_TARGETS - 1));
+		undecided = 0;
+	} else {
+		set = (v >> 16) & 0xff;
+		undecided = (v >> 24) & 0xff;
+	}
+	for (__u32 target = 0; target < MAX_TARGETS; target++) {
+		if (undecided & (1u << target))
+			bump(target * SF_LOST_KINDS + SF_LOST_TOO_DEEP, &lost);
+		if (set & (1u << target))
+			count_one(target, nr, abi);
+	}
+	return 0;
+}
+
+/* `btf`: typed task reads are allowed (tp_btf), else CO-RE probe reads (raw_tp).
+ * The path every call takes is kept short: a CPU-id read (inlined), one load
+ * and compare for a task not observed; for a task in one target, its ABI
+ * (TS_COMPAT: one helper call and one load) and one per-CPU counter bump. */
 static __always_inline int on_sys_enter(long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	__u32 v;
-	if (cpu < MAX_CPUS) {
-		v = verdict[cpu & (MAX_CPUS - 1)];
-		if (v == VERDICT_OUTSIDE)
-			return 0;
-		if (v == VERDICT_UNKNOWN) {
-			v = verdict_for(bpf_get_current_task_btf());
-			verdict[cpu & (MAX_CPUS - 1)] = v;
-		}
-	} else {
-		/* No slot for this CPU: decide at every call (slower, never wrong). */
-		v = verdict_for(bpf_get_current_task_btf());
-	}
+	if (cpu >= MAX_CPUS)
+		return count_slow(VERDICT_UNKNOWN, id, btf);
+	__u32 v = verdict[cpu & (MAX_CPUS - 1)];
 	if (v == VERDICT_OUTSIDE)
 		return 0;
-	__u32 undecided = (v >> 12) & 0xff;
-	if (undecided) {
-		for (__u32 target = 0; target < MAX_TARGETS; target++)
-			if (undecided & (1u << target))
-				bump(target * SF_LOST_KINDS + SF_LOST_TOO_DEEP, &lost);
-	}
-	__u32 set = (v >> 4) & 0xff;
-	if (!set)
-		return 0;
-	__u32 first = ((v & 0xf) - 2) & (MAX_TARGETS - 1);
 	__u64 nr = (__u64)id;
+	if ((v & VERDICT_KIND) != VERDICT_ONE || nr >= SLOTS)
+		return count_slow(v, id, btf);
+	/* nr < SLOTS: not an x32 number, so abi_of only reads the compat status. */
 	__u32 abi = abi_of(&nr, btf);
-	if (set == 1u << first) {
-		if (nr >= SLOTS)
-			bump(first * SF_LOST_KINDS + SF_LOST_BEYOND_TABLE, &lost);
-		else
-			bump((first * ABIS + abi) * SLOTS + (__u32)nr, &counts);
-		return 0;
-	}
-	for (__u32 target = 0; target < MAX_TARGETS; target++) {
-		if (!(set & (1u << target)))
-			continue;
-		if (nr >= SLOTS)
-			bump(target * SF_LOST_KINDS + SF_LOST_BEYOND_TABLE, &lost);
-		else
-			bump((target * ABIS + abi) * SLOTS + (__u32)nr, &counts);
-	}
+	bump(v - VERDICT_ONE + abi * SLOTS + (__u32)nr, &counts);
 	return 0;
 }
 

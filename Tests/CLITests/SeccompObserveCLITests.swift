@@ -37,10 +37,10 @@ final class SeccompObserveCLITests: XCTestCase {
     }
 
     /// Runs call-n-times getppid N in the cgroup at `dir`, to completion.
-    func callGetppid(_ n: Int, in dir: String) throws {
+    func callGetppid(_ n: Int, in dir: String, call: String = "getppid") throws {
         let work = Process()
         work.executableURL = URL(fileURLWithPath: "/bin/sh")
-        work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid \(n)"]
+        work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times \(call) \(n)"]
         try work.run()
         work.waitUntilExit()
     }
@@ -377,6 +377,35 @@ final class SeccompObserveCLITests: XCTestCase {
             let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
             let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
             XCTAssertEqual(counts["getppid"], n, file)
+        }
+    }
+
+    /// Numbers off the common path: x32 numbers (the x32 bit set; the tracepoint
+    /// sees them whether or not the kernel serves x32) are counted under x32 by
+    /// their number without the bit; numbers beyond the table are counted as lost,
+    /// never dropped. Both for a task in one target and in two overlapping ones.
+    func testX32AndOutOfTableNumbersAreCountedOrReportedOnEveryPath() throws {
+        let mount = try cgroupMount()
+        let outer = "\(mount)/seccomp-forge-test-odd-\(getpid())", inner = outer + "/inner", alone = outer + "-alone"
+        for dir in [outer, inner, alone] { XCTAssertEqual(mkdir(dir, 0o755), 0) }
+        defer { for dir in [inner, outer, alone] { rmdir(dir) } }
+        let (observer, _, err) = try start(["--cgroup", outer, "--cgroup", inner, "--cgroup", alone, "--duration", "1h",
+                                            "-o", "outer.json", "-o", "inner.json", "-o", "alone.json"])
+        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        for dir in [inner, alone] {
+            try callGetppid(4, in: dir, call: "0x40000027") // x32 getpid
+            try callGetppid(3, in: dir, call: "5000")
+        }
+        kill(observer.processIdentifier, SIGINT)
+        observer.waitUntilExit()
+        XCTAssertEqual(observer.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        for file in ["outer.recording.json", "inner.recording.json", "alone.recording.json"] {
+            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
+            let counts = recording["counts"] as! [String: [String: Int]]
+            XCTAssertEqual(counts["SCMP_ARCH_X32"]?["getpid"], 4, "\(file): \(counts)")
+            XCTAssertNil(counts["SCMP_ARCH_X86_64"]?["getpid"], file)
+            let lost = recording["lost"] as! [String: Int]
+            XCTAssertEqual(lost["beyondTable"], 3, "\(file): \(lost)")
         }
     }
 

@@ -1,11 +1,16 @@
-/* threads N: starts N threads that each make a few calls, joins them. */
+/* threads N: starts N threads that each make a few calls, joins them. The
+ * threads and the main one meet at a barrier first, so every run waits on a
+ * futex (traced or not: a set of calls that does not depend on timing). */
 #include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+static pthread_barrier_t start;
+
 static void *work(void *arg)
 {
 	(void)arg;
+	pthread_barrier_wait(&start);
 	for (int i = 0; i < 100; i++)
 		(void)getppid();
 	return NULL;
@@ -17,8 +22,10 @@ int main(int argc, char **argv)
 	pthread_t t[64];
 	if (n > 64)
 		n = 64;
+	pthread_barrier_init(&start, NULL, (unsigned)n + 1);
 	for (int i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, work, NULL);
+	pthread_barrier_wait(&start);
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	return 0;
