@@ -34,12 +34,18 @@
 #define VERDICT_UNKNOWN 0
 #define VERDICT_OUTSIDE 1
 #define VERDICT_NO_SLOT 2
-/* Otherwise 3 + slot * 4 + role: the workload's, the runtime's set-up, or the
- * runtime after it installed the container's filter (its hand-off). */
-#define VERDICT_FIRST_SLOT 3
+/* Otherwise where the slot's counters start (slot * SF_ALL_ROWS * SF_SLOTS)
+ * plus, in the bits below SF_SLOTS, VERDICT_ROLE + the task's role: the
+ * workload's (the fast path: add the ABI's row and the number, bump one
+ * counter), the runtime's set-up, or the runtime after it installed the
+ * container's filter (its hand-off). */
+#define VERDICT_KIND (SF_SLOTS - 1)
+#define VERDICT_ROLE 3
 #define ROLE_WORKLOAD 0
 #define ROLE_SETUP 1
 #define ROLE_HANDOFF 2
+_Static_assert((SF_SLOTS & (SF_SLOTS - 1)) == 0 && SF_SLOTS > VERDICT_ROLE + ROLE_HANDOFF, "the verdict's kind lives below SF_SLOTS");
+_Static_assert((1ull << 16) * SF_ALL_ROWS * SF_SLOTS <= (1ull << 32), "65,536 slots' counter bases fit a verdict");
 
 const volatile __u32 nr_cpus = 1;
 /* The observer's own process: never counted. */
@@ -200,7 +206,7 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	int slot = slot_for(cgid);
 	if (slot < 0)
 		return VERDICT_NO_SLOT;
-	return VERDICT_FIRST_SLOT + ((__u32)slot << 2) + task_role(task);
+	return (__u32)slot * SF_ALL_ROWS * SF_SLOTS + VERDICT_ROLE + task_role(task);
 }
 
 static __always_inline int forget_this_cpu(void)
@@ -233,20 +239,24 @@ static __always_inline __u32 runtime_row(void)
 	return mark->role == ROLE_HANDOFF ? SF_ALL_HANDOFF_ROW : SF_ALL_RUNTIME_ROW;
 }
 
-static __always_inline int on_sys_enter(long id, bool btf)
+static __always_inline void count_at(__u32 key)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	__u32 v;
-	if (cpu < SF_MAX_CPUS) {
-		v = verdict[cpu & (SF_MAX_CPUS - 1)];
-		if (v == VERDICT_OUTSIDE)
-			return 0;
-		if (v == VERDICT_UNKNOWN) {
-			v = verdict_for(bpf_get_current_task_btf());
-			verdict[cpu & (SF_MAX_CPUS - 1)] = v;
-		}
-	} else {
+	__u64 *n = bpf_map_lookup_elem(&counts, &key);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* Everything but the fast path, in a subprogram so the fast path keeps few
+ * registers: a CPU whose verdict is unknown (decided here and kept) or beyond
+ * the verdict slots (decided at every call), a cgroup without a slot, the
+ * runtime's calls, x32 and out-of-table numbers. */
+static __noinline int count_slow(__u32 v, long id, bool btf)
+{
+	if (v == VERDICT_UNKNOWN) {
 		v = verdict_for(bpf_get_current_task_btf());
+		__u32 cpu = bpf_get_smp_processor_id();
+		if (cpu < SF_MAX_CPUS)
+			verdict[cpu & (SF_MAX_CPUS - 1)] = v;
 	}
 	if (v == VERDICT_OUTSIDE)
 		return 0;
@@ -254,25 +264,39 @@ static __always_inline int on_sys_enter(long id, bool btf)
 		note(SF_ALL_NO_SLOT);
 		return 0;
 	}
-	__u32 slot = (v - VERDICT_FIRST_SLOT) >> 2;
-	__u32 role = (v - VERDICT_FIRST_SLOT) & 3;
+	__u32 role = (v & VERDICT_KIND) - VERDICT_ROLE;
 	__u64 nr = (__u64)id;
 	__u32 row;
-	if (role == ROLE_WORKLOAD) {
+	if (role == ROLE_WORKLOAD)
 		row = abi_of(&nr, btf);
-	} else if (role == ROLE_SETUP) {
+	else if (role == ROLE_SETUP)
 		row = runtime_row();
-	} else {
+	else
 		row = SF_ALL_HANDOFF_ROW;
-	}
 	if (nr >= SF_SLOTS) {
 		note(SF_ALL_BEYOND_TABLE);
 		return 0;
 	}
-	__u32 key = (slot * SF_ALL_ROWS + row) * SF_SLOTS + (__u32)nr;
-	__u64 *n = bpf_map_lookup_elem(&counts, &key);
-	if (n)
-		__sync_fetch_and_add(n, 1);
+	count_at((v & ~(__u32)VERDICT_KIND) + row * SF_SLOTS + (__u32)nr);
+	return 0;
+}
+
+/* The path every call takes: a CPU-id read and one load and compare for a task
+ * not observed; for a workload's task, its ABI (TS_COMPAT) and one atomic add. */
+static __always_inline int on_sys_enter(long id, bool btf)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu >= SF_MAX_CPUS)
+		return count_slow(VERDICT_UNKNOWN, id, btf);
+	__u32 v = verdict[cpu & (SF_MAX_CPUS - 1)];
+	if (v == VERDICT_OUTSIDE)
+		return 0;
+	__u64 nr = (__u64)id;
+	if ((v & VERDICT_KIND) != VERDICT_ROLE + ROLE_WORKLOAD || nr >= SF_SLOTS)
+		return count_slow(v, id, btf);
+	/* nr < SF_SLOTS: not an x32 number, so abi_of only reads the compat status. */
+	__u32 abi = abi_of(&nr, btf);
+	count_at((v & ~(__u32)VERDICT_KIND) + abi * SF_SLOTS + (__u32)nr);
 	return 0;
 }
 
