@@ -154,17 +154,19 @@ test: deps check-tables helpers build
 demo: build
 	@sh tools/demo.sh $(abspath $(RELEASE)) $(abspath $(DOCKER_DEFAULT))
 
-bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
+bench: bench-deps helpers build $(BPF)/empty.bpf.o $(BPF)/least-counter.bpf.o $(HELPERS)/attach-empty $(HELPERS)/syscall-loop
 	@sh tools/bench/compiler-bench.sh $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle $(DOCKER_DEFAULT)
 	@python3 tools/bench/compile-time-bench.py $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle --timeout 60 \
 	  --markdown docs/benchmarks-compile-time.md
 	$(SWIFT) build -c release --product seccomp-forgePackageTests
 	@sh tools/bench/differential-report.sh $(abspath $(HELPERS)) $(abspath $(RELEASE)) docs/benchmarks-differential.md
 	@python3 tools/bench/observer-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o \
+	  --loop $(HELPERS)/syscall-loop --least $(BPF)/least-counter.bpf.o \
 	  --markdown docs/benchmarks-observer.md
 	@python3 tools/bench/weighted-bench.py $(RELEASE)/seccomp-observe $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle \
 	  $(DOCKER_DEFAULT) --markdown docs/benchmarks-weighted.md
 	@python3 tools/bench/all-bench.py $(RELEASE)/seccomp-observe $(HELPERS)/attach-empty $(BPF)/empty.bpf.o $(HELPERS) \
+	  --loop $(HELPERS)/syscall-loop \
 	  --soak $(ALL_SOAK) --markdown docs/benchmarks-all.md
 	@python3 tools/bench/harvest-bench.py $(RELEASE)/seccomp-profile --markdown docs/benchmarks-harvest.md
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
@@ -174,9 +176,16 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(HELPERS)/attach-empty
 $(BPF)/empty.bpf.o: bpf/empty.bpf.c $(BPF)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -c $< -o $@
 
+$(BPF)/least-counter.bpf.o: bpf/least-counter.bpf.c $(BPF)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -c $< -o $@
+
 $(HELPERS)/attach-empty: tools/bench/attach-empty.c
 	@mkdir -p $(HELPERS)
 	cc -O2 -Wall -Wextra -o $@ $< -lbpf
+
+$(HELPERS)/syscall-loop: tools/bench/syscall-loop.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -o $@ $<
 
 clean:
 	rm -rf $(BUILD)

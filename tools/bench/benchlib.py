@@ -20,6 +20,15 @@ def dd(cgroup, count):
     return time.perf_counter() - start
 
 
+def syscall_loop(cgroup, loop, blocks=200, pairs=5000):
+    """The dd workload's calls timed in blocks inside `cgroup`, pinned to the last CPU
+    (tools/bench/syscall-loop.c): the fastest block's nanoseconds per call."""
+    cmd = ["taskset", "-c", str(os.cpu_count() - 1), "sh", "-c",
+           f'echo $$ > {cgroup}/cgroup.procs && exec {loop} {blocks} {pairs}']
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.split()
+    return float(out[0])
+
+
 def background(tool, cmd, ready, timeout=30):
     """Starts a process and waits for its ready line (stdout or stderr), kept as p.ready_line."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
