@@ -37,6 +37,23 @@ static __always_inline __u32 abi_of(__u64 *nr, bool btf)
 	}
 	return ABI_NATIVE;
 }
+
+/* Calls through the legacy vsyscall page (fixed addresses for gettimeofday,
+ * time and getcpu) never enter the syscall path, so sys_enter never sees them:
+ * the kernel emulates them at the page fault, where seccomp checks them as the
+ * x86_64 calls they stand for. The emulation has a tracepoint of its own
+ * (vsyscall:emulate_vsyscall, its argument the entry's index: -1 for a bad
+ * address); this is the call each index stands for. */
+#define HAVE_VSYSCALL_PAGE 1
+static __always_inline long vsyscall_call(int index)
+{
+	switch (index) {
+	case 0: return 96;  /* gettimeofday */
+	case 1: return 201; /* time */
+	case 2: return 309; /* getcpu */
+	}
+	return -1;
+}
 #elif defined(__TARGET_ARCH_arm64)
 /* TIF_32BIT (arch/arm64/include/asm/thread_info.h): an AArch32 task, whose
  * calls seccomp checks as AUDIT_ARCH_ARM. */

@@ -333,4 +333,21 @@ int BPF_PROG(exit_raw, struct task_struct *task)
 	return on_exit(ns_tgid(task), BPF_CORE_READ(task, signal, live.counter) == 0);
 }
 
+#ifdef HAVE_VSYSCALL_PAGE
+/* A call through the vsyscall page is counted as the call it stands for (abi.bpf.h);
+ * the loader attaches these only where the kernel has the tracepoint. */
+SEC("tp_btf/emulate_vsyscall")
+int BPF_PROG(vsyscall_btf, int index)
+{
+	long nr = vsyscall_call(index);
+	return nr < 0 ? 0 : on_sys_enter(nr, true);
+}
+SEC("raw_tp/emulate_vsyscall")
+int BPF_PROG(vsyscall_raw, int index)
+{
+	long nr = vsyscall_call(index);
+	return nr < 0 ? 0 : on_sys_enter(nr, false);
+}
+#endif
+
 char LICENSE[] SEC("license") = "GPL";

@@ -130,13 +130,21 @@ static __always_inline int slot_for(__u64 cgid)
 	return (int)slot;
 }
 
-/* runc's init stages ("runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]") and crun,
- * running in the container's cgroup before they exec the workload. */
-static __always_inline bool is_runtime(const char *comm)
+/* runc's init stages ("runc:[0:PARENT]", "runc:[1:CHILD]", "runc:[2:INIT]"), runc
+ * itself, crun, and runc's copy of its own binary in a memfd ("memfd:runc_cloned:...",
+ * the name 6.13 and later give an fexecve'd memfd), running in the container's
+ * cgroup before they exec the workload. */
+static __always_inline bool is_runtime(const char comm[16])
 {
 	if (comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && (comm[4] == ':' || comm[4] == 0))
 		return true;
-	return comm[0] == 'c' && comm[1] == 'r' && comm[2] == 'u' && comm[3] == 'n' && comm[4] == 0;
+	if (comm[0] == 'c' && comm[1] == 'r' && comm[2] == 'u' && comm[3] == 'n' && comm[4] == 0)
+		return true;
+	const char clone[] = "memfd:runc_clon";
+	for (int i = 0; i < 15; i++)
+		if (comm[i] != clone[i])
+			return false;
+	return true;
 }
 
 /* Tasks a runtime forked that have not yet executed anything of their own: runc
@@ -168,7 +176,7 @@ static __always_inline __u32 task_role(struct task_struct *task)
 	struct runtime_mark_value *mark = bpf_task_storage_get(&runtime_mark, task, 0, 0);
 	if (mark && mark->role)
 		return mark->role;
-	char comm[5];
+	char comm[16];
 	__builtin_memcpy(comm, task->comm, sizeof(comm));
 	return is_runtime(comm) ? ROLE_SETUP : ROLE_WORKLOAD;
 }
@@ -345,11 +353,23 @@ int BPF_PROG(all_switch_btf, bool preempt, struct task_struct *prev, struct task
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(all_moved_btf) { return forget_verdicts(); }
 SEC("tp_btf/sched_process_exec")
-int BPF_PROG(all_exec_btf, struct task_struct *p)
+int BPF_PROG(all_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	char comm[5];
+	/* An exec ends the runtime's part unless it executes the runtime again: by name,
+	 * or as runc starts its init, through /proc/self/exe (named "exe" until its code
+	 * renames it; the mark must hold through that window, or the calls runc's init
+	 * makes first, such as mounting a sealed copy of itself, would count as the
+	 * workload's whenever it joins the container's cgroup before making them). */
+	char comm[16];
 	__builtin_memcpy(comm, p->comm, sizeof(comm));
-	if (!is_runtime(comm))
+	char path[16] = {};
+	bpf_probe_read_kernel_str(path, sizeof(path), bprm->filename);
+	const char self[] = "/proc/self/exe";
+	bool reexec = true;
+	for (int i = 0; i < (int)sizeof(self); i++)
+		if (path[i] != self[i])
+			reexec = false;
+	if (!reexec && !is_runtime(comm))
 		bpf_task_storage_delete(&runtime_mark, p);
 	return forget_this_cpu();
 }
@@ -376,5 +396,15 @@ SEC("tp_btf/cgroup_mkdir")
 int BPF_PROG(all_mkdir_btf, struct cgroup *cgrp, const char *path) { return on_mkdir(cgrp, path); }
 SEC("tp_btf/cgroup_rmdir")
 int BPF_PROG(all_rmdir_btf, struct cgroup *cgrp, const char *path) { return on_rmdir(cgrp); }
+
+#ifdef HAVE_VSYSCALL_PAGE
+/* A call through the vsyscall page, counted as the call it stands for (abi.bpf.h). */
+SEC("tp_btf/emulate_vsyscall")
+int BPF_PROG(all_vsyscall_btf, int index)
+{
+	long nr = vsyscall_call(index);
+	return nr < 0 ? 0 : on_sys_enter(nr, true);
+}
+#endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -83,6 +83,12 @@ static int load(struct sf_observer *obs, bool btf, const uint64_t *ids, const ui
 		bpf_program__set_autoload(btf_progs[i], btf && wanted);
 		bpf_program__set_autoload(raw_progs[i], !btf && wanted);
 	}
+#ifdef __x86_64__
+	/* Calls through the vsyscall page: a tracepoint only kernels that emulate the page have. */
+	bool vsyscall = libbpf_find_vmlinux_btf_id("emulate_vsyscall", BPF_TRACE_RAW_TP) > 0;
+	bpf_program__set_autoload(skel->progs.vsyscall_btf, btf && vsyscall);
+	bpf_program__set_autoload(skel->progs.vsyscall_raw, !btf && vsyscall);
+#endif
 	int rc = syscount_bpf__load(skel);
 	if (rc) {
 		syscount_bpf__destroy(skel);

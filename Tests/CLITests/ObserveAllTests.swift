@@ -166,7 +166,7 @@ final class ObserveAllTests: XCTestCase {
     }
 
     /// Slots come back: with 6 slots, 12 cgroups made, used and removed one after another are
-    /// each counted exactly, and nothing is reported lost. With 1 slot (the root cgroup's, or
+    /// each counted exactly (calls through the vsyscall page included), and nothing is reported lost. With 1 slot (the root cgroup's, or
     /// whichever runs first), the other cgroups' calls are reported as overflow, never dropped silently.
     func testSlotsOfRemovedCgroupsAreReusedAndOverflowIsReported() throws {
         let out = scratch.appendingPathComponent("out")
@@ -181,9 +181,11 @@ final class ObserveAllTests: XCTestCase {
             XCTAssertEqual(mkdir(mount + dir, 0o755), 0)
             let work = Process()
             work.executableURL = URL(fileURLWithPath: "/bin/sh")
-            work.arguments = ["-c", "echo $$ > \(mount + dir)/cgroup.procs && exec \(Self.helpers)/call-n-times getppid \(7 + i)"]
+            // Calls through the vsyscall page too: counted from the emulation's tracepoint.
+            work.arguments = ["-c", "echo $$ > \(mount + dir)/cgroup.procs && \(Self.helpers)/call-n-times getppid \(7 + i) && exec \(Self.helpers)/vsyscall \(1 + i)"]
             try work.run()
             work.waitUntilExit()
+            XCTAssertEqual(work.terminationStatus, 0, "\(dir): the probes failed")
             XCTAssertTrue(ToolProcess.waitUntil(seconds: 2) { rmdir(mount + dir) == 0 })
             usleep(400_000) // a read in between: the slot goes back
         }
@@ -196,6 +198,7 @@ final class ObserveAllTests: XCTestCase {
             let name = "cgroup-sf-test-\(tag)-churn-c\(i)"
             let recording = try readJSON(out.appendingPathComponent("\(name).recording.json"))
             XCTAssertEqual(counts(recording)["getppid"], 7 + i, name)
+            XCTAssertEqual(counts(recording)["time"], 1 + i, name)
         }
 
         // One slot for the whole host: the rest is overflow, and said so.

@@ -189,6 +189,33 @@ final class ObserverTests: XCTestCase {
         XCTAssertTrue(wider.output.contains("[ls] Denied: syscall "), wider.output)
     }
 
+    /// Calls through the legacy vsyscall page never reach sys_enter (the kernel
+    /// emulates them at the page fault, and seccomp checks them there as the x86_64
+    /// calls they stand for): they are counted from the emulation's tracepoint, so
+    /// the profile allows them and the program runs under it — the kernel's filter
+    /// would answer an unlisted `time` with EPERM, and the probe fails on that.
+    func testCallsThroughTheVsyscallPageAreCountedAndAllowed() throws {
+        try requireKernelFeatures()
+        let probe = [Self.helpers + "/vsyscall", "6"]
+        let outcome = try observe(probe)
+        if outcome.commandStatus == 77 {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("CI=true and this kernel maps no vsyscall page") }
+            throw XCTSkip("this kernel maps no vsyscall page (vsyscall=none)")
+        }
+        XCTAssertEqual(outcome.commandStatus, 0)
+        XCTAssertEqual(outcome.recordings[0].counts["SCMP_ARCH_X86_64"]?["time"], 6)
+        setenv("SECCOMP_FORGE_FORCE_RAW_TP", "1", 1)  // the raw_tp twin counts them too
+        let raw = try observe(probe)
+        unsetenv("SECCOMP_FORGE_FORCE_RAW_TP")
+        XCTAssertEqual(raw.recordings[0].counts["SCMP_ARCH_X86_64"]?["time"], 6, "raw_tp")
+        let filter = try compiledFilter(for: outcome.recordings[0])
+        XCTAssertEqual(try capture([Self.helpers + "/run-filtered", filter] + probe).status, 0)
+        // The control: the same profile without `time` stops the probe.
+        var without = outcome.recordings[0]
+        without.counts["SCMP_ARCH_X86_64"]?["time"] = nil
+        XCTAssertNotEqual(try capture([Self.helpers + "/run-filtered", try compiledFilter(for: without)] + probe).status, 0)
+    }
+
     // The compiled form of the same profile, run by a plain installer, gives the same output too.
     func testGeneratedProfileCompiledFilterRunsTheCommand() throws {
         try requireKernelFeatures()

@@ -12,8 +12,8 @@ interleave the arms; each arm keeps its fastest run, since noise only adds time.
 A second measurement times the same calls in-process (tools/bench/syscall-loop.c,
 --loop): blocks of 10,000 calls, each arm keeping its fastest block. dd's wall time
 carries its start-up and every interrupt of a 0.4 s run, and moves by more than
-the differences measured here from run to run; the fastest block does not (its
-spread over rounds is about 1 ns per call). That measurement also runs a
+the differences measured here from run to run; the fastest block moves by 1-2 ns
+per call between runs. That measurement also runs a
 reference (--least, bpf/least-counter.bpf.c): the least work any exact per-call
 counter does — one load to ask whether the task is observed, the TS_COMPAT read,
 one increment — so the goal can be read against what counting itself costs.
@@ -135,7 +135,7 @@ lines = [
 ] + [f"| {' | '.join(r)} |" for r in rows] + [
     "",
     f"dd's wall time: seccomp-observe adds {ours / floor:.2f}× what the empty program adds this run "
-    "(this figure moves by ±0.1 or more from run to run here; the measurement below does not)." if floor > 0
+    "(this figure moves by ±0.1 or more from run to run here; the measurement below by about ±0.05)." if floor > 0
     else "dd's wall time: not measurable (the empty program added no time this run).",
 ]
 verdict = None
