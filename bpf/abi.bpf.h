@@ -43,7 +43,10 @@ static __always_inline __u32 abi_of(__u64 *nr, bool btf)
  * the kernel emulates them at the page fault, where seccomp checks them as the
  * x86_64 calls they stand for. The emulation has a tracepoint of its own
  * (vsyscall:emulate_vsyscall, its argument the entry's index: -1 for a bad
- * address); this is the call each index stands for. */
+ * address); this is the call each index stands for. It fires before the
+ * emulation's own checks (a bad stack or output pointer ends in SIGSEGV
+ * before seccomp is asked), so such a broken call is counted too: a profile
+ * may allow a vsyscall call seccomp never saw, never the reverse. */
 #define HAVE_VSYSCALL_PAGE 1
 static __always_inline long vsyscall_call(int index)
 {

@@ -5,13 +5,14 @@
  * The question "is this task observed?" is answered at context switch, not
  * at every syscall: sched_switch stores a verdict for the incoming task in a
  * per-CPU slot, so the syscall path of a process that is not observed costs
- * one CPU-id read (inlined) and one compare. A verdict is the set of targets
- * the task belongs to (a cgroup and its parent, a process and its parent's
- * tree can both be targets: each gets the call). Observed calls add a look at
- * the task's TS_COMPAT status (an i386 call) and a per-CPU counter increment
- * per target: no helper calls, no atomics, no event per call. A task moving
- * between cgroups, or targets being added, clears the verdicts; the next
- * syscall on each CPU works them out again.
+ * one CPU-id read (inlined) and one compare. For a task in one target the
+ * verdict is where that target's counters start, so an observed call adds one
+ * helper call and load (its TS_COMPAT status: an i386 call) and one per-CPU
+ * counter increment: no atomics, no event per call. A task in several targets
+ * (a cgroup and its parent, a process and its parent's tree can both be
+ * targets: each gets the call) has their set in its verdict, counted by a
+ * subprogram. A task moving between cgroups, or targets being added, clears
+ * the verdicts; the next syscall on each CPU works them out again.
  *
  * Configuration is read-only data set before load (const volatile), so the
  * verifier removes the branches a run does not use.
@@ -42,7 +43,7 @@
 #define VERDICT_MANY 3
 #define VERDICT_KIND (SLOTS - 1)
 _Static_assert((SLOTS & (SLOTS - 1)) == 0 && SLOTS >= 4, "the verdict's kind lives below SLOTS");
-_Static_assert(MAX_TARGETS * ABIS * SLOTS < (1u << 16), "a target's counter base fits below the MANY sets");
+_Static_assert(MAX_TARGETS * ABIS * SLOTS < (1u << 16), "a ONE verdict's counter base stays below bit 16, where MANY keeps its sets (only for readability of verdicts: kinds are told apart by the bits below SLOTS)");
 
 /* Targets: a cgroup (id and level in the v2 hierarchy) or a process tree (id 0). */
 const volatile __u32 target_count = 0;

@@ -134,27 +134,37 @@ static __always_inline int slot_for(__u64 cgid)
  * itself, crun, and runc's copy of its own binary in a memfd ("memfd:runc_cloned:...",
  * the name 6.13 and later give an fexecve'd memfd), running in the container's
  * cgroup before they exec the workload. */
+/* The first eight bytes of a string, and the next eight: names compared as two words. */
+static __always_inline __u64 word(const char *text, int at)
+{
+	__u64 w;
+	__builtin_memcpy(&w, text + at, sizeof(w));
+	return w;
+}
+
 static __always_inline bool is_runtime(const char comm[16])
 {
 	if (comm[0] == 'r' && comm[1] == 'u' && comm[2] == 'n' && comm[3] == 'c' && (comm[4] == ':' || comm[4] == 0))
 		return true;
 	if (comm[0] == 'c' && comm[1] == 'r' && comm[2] == 'u' && comm[3] == 'n' && comm[4] == 0)
 		return true;
-	const char clone[] = "memfd:runc_clon";
-	for (int i = 0; i < 15; i++)
-		if (comm[i] != clone[i])
-			return false;
-	return true;
+	const char clone[16] = "memfd:runc_clon";
+	return word(comm, 0) == word(clone, 0) && word(comm, 8) == word(clone, 8);
 }
 
 /* Tasks a runtime forked that have not yet executed anything of their own: runc
- * starts its init as /proc/self/exe ("exe") and names it "runc:[0:PARENT]" only
- * once its code runs, so the name alone would miss its first calls. A child
- * inherits the mark; an exec clears it, unless it executes a runtime again.
+ * starts its init as /proc/self/exe ("exe"; runc 1.2 as /proc/self/fd/N, its
+ * sealed copy) and names it "runc:[0:PARENT]" only once its code runs, so the
+ * name alone would miss its first calls. A child inherits the mark. An exec
+ * keeps it when the task executes the runtime again — through /proc/self/exe or
+ * a descriptor (/proc/self/fd/N, /dev/fd/N: runc's sealed copy of itself) —
+ * and otherwise turns it into ROLE_EXECUTED: the workload, whatever its name
+ * (a workload binary named runc or crun is still the workload).
  * The role is ROLE_SETUP, or ROLE_HANDOFF once a filter was installed on the task:
  * its seccomp filter count went past the one it had when first seen (a count, not
  * the call, because libseccomp probes with seccomp(SECCOMP_SET_MODE_FILTER, flag,
  * NULL) calls that install nothing). */
+#define ROLE_EXECUTED 3
 struct runtime_mark_value {
 	__u32 role;    /* 0: not yet set */
 	__u32 filters; /* the task's seccomp filter count when it was first seen */
@@ -175,7 +185,7 @@ static __always_inline __u32 task_role(struct task_struct *task)
 {
 	struct runtime_mark_value *mark = bpf_task_storage_get(&runtime_mark, task, 0, 0);
 	if (mark && mark->role)
-		return mark->role;
+		return mark->role == ROLE_EXECUTED ? ROLE_WORKLOAD : mark->role;
 	char comm[16];
 	__builtin_memcpy(comm, task->comm, sizeof(comm));
 	return is_runtime(comm) ? ROLE_SETUP : ROLE_WORKLOAD;
@@ -272,7 +282,7 @@ static __noinline int count_slow(__u32 v, long id, bool btf)
 		note(SF_ALL_NO_SLOT);
 		return 0;
 	}
-	__u32 role = (v & VERDICT_KIND) - VERDICT_ROLE;
+	__u32 role = (v & VERDICT_KIND) - VERDICT_ROLE; /* task_role's: 0 to 2 */
 	__u64 nr = (__u64)id;
 	__u32 row;
 	if (role == ROLE_WORKLOAD)
@@ -355,22 +365,21 @@ int BPF_PROG(all_moved_btf) { return forget_verdicts(); }
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(all_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
-	/* An exec ends the runtime's part unless it executes the runtime again: by name,
-	 * or as runc starts its init, through /proc/self/exe (named "exe" until its code
-	 * renames it; the mark must hold through that window, or the calls runc's init
-	 * makes first, such as mounting a sealed copy of itself, would count as the
-	 * workload's whenever it joins the container's cgroup before making them). */
-	char comm[16];
-	__builtin_memcpy(comm, p->comm, sizeof(comm));
-	char path[16] = {};
-	bpf_probe_read_kernel_str(path, sizeof(path), bprm->filename);
-	const char self[] = "/proc/self/exe";
-	bool reexec = true;
-	for (int i = 0; i < (int)sizeof(self); i++)
-		if (path[i] != self[i])
-			reexec = false;
-	if (!reexec && !is_runtime(comm))
-		bpf_task_storage_delete(&runtime_mark, p);
+	/* An exec ends the runtime's part unless it executes the runtime again (above):
+	 * runc's init joins the container's cgroup before its first calls, which mount a
+	 * sealed copy of itself, so the mark must hold through those execs. */
+	struct runtime_mark_value *mark = bpf_task_storage_get(&runtime_mark, p, 0, 0);
+	if (mark && mark->role != ROLE_EXECUTED) {
+		char path[16] = {};
+		bpf_probe_read_kernel_str(path, sizeof(path), bprm->filename);
+		const char self[16] = "/proc/self/exe", fd[16] = "/proc/self/fd/", devfd[16] = "/dev/fd/";
+		__u64 head = word(path, 0), tail = word(path, 8);
+		bool again = (head == word(self, 0) && tail == word(self, 8)) ||
+			     (head == word(fd, 0) && (tail & 0xffffffffffffull) == (word(fd, 8) & 0xffffffffffffull)) ||
+			     head == word(devfd, 0);
+		if (!again)
+			mark->role = ROLE_EXECUTED;
+	}
 	return forget_this_cpu();
 }
 SEC("tp_btf/sched_process_fork")

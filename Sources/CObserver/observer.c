@@ -84,8 +84,11 @@ static int load(struct sf_observer *obs, bool btf, const uint64_t *ids, const ui
 		bpf_program__set_autoload(raw_progs[i], !btf && wanted);
 	}
 #ifdef __x86_64__
-	/* Calls through the vsyscall page: a tracepoint only kernels that emulate the page have. */
-	bool vsyscall = libbpf_find_vmlinux_btf_id("emulate_vsyscall", BPF_TRACE_RAW_TP) > 0;
+	/* Calls through the vsyscall page: a tracepoint only kernels that emulate the page
+	 * have (looked up once: each lookup parses the kernel's BTF). */
+	static int vsyscall = -1;
+	if (vsyscall < 0)
+		vsyscall = libbpf_find_vmlinux_btf_id("emulate_vsyscall", BPF_TRACE_RAW_TP) > 0;
 	bpf_program__set_autoload(skel->progs.vsyscall_btf, btf && vsyscall);
 	bpf_program__set_autoload(skel->progs.vsyscall_raw, !btf && vsyscall);
 #endif

@@ -44,8 +44,8 @@ final class ObserveAllTests: XCTestCase {
         }
     }
 
-    /// A busybox bundle running `script`, in `cgroupsPath`, with the image annotation given.
-    func bundle(_ name: String, script: String, cgroupsPath: String, image: String, seccomp: [String: Any]? = nil) throws -> URL {
+    /// A busybox bundle running `script` (or `args`), in `cgroupsPath`, with the image annotation given.
+    func bundle(_ name: String, script: String, args: [String]? = nil, cgroupsPath: String, image: String, seccomp: [String: Any]? = nil) throws -> URL {
         let dir = scratch.appendingPathComponent(name)
         let bin = dir.appendingPathComponent("rootfs/bin")
         if !FileManager.default.fileExists(atPath: bin.path) {
@@ -65,7 +65,7 @@ final class ObserveAllTests: XCTestCase {
         var config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
         var process = try XCTUnwrap(config["process"] as? [String: Any])
         process["terminal"] = false
-        process["args"] = ["/bin/sh", "-c", script]
+        process["args"] = args ?? ["/bin/sh", "-c", script]
         config["process"] = process
         var root = try XCTUnwrap(config["root"] as? [String: Any])
         root["readonly"] = false
@@ -107,6 +107,16 @@ final class ObserveAllTests: XCTestCase {
         XCTAssertEqual(ranA.stdout, "hello from busybox\nmade\n", ranA.stderr)
         XCTAssertEqual(ranB.stdout, "hello from busybox\nmade\n", ranB.stderr)
 
+        // A workload whose binary is named like a runtime ("runc": a nested runtime, a CI
+        // image running `runc --version`) is still the workload once runc's init executed it.
+        let namedImage = "sf-test-named-runc-\(tag)"
+        let idN = String(repeating: "c", count: 56) + tag
+        made.append("\(scopeParent)/docker-\(idN).scope")
+        let n = try bundle("n", script: "", args: ["/bin/runc", "getppid", "getppid", "getppid"], cgroupsPath: "\(scopeParent)/docker-\(idN).scope", image: namedImage)
+        try FileManager.default.copyItem(atPath: Self.helpers + "/syscall-probe", toPath: n.appendingPathComponent("rootfs/bin/runc").path)
+        let ranN = try runc(n, id: "sf-n-\(tag)")
+        XCTAssertEqual(ranN.status, 0, ranN.stderr)
+
         // A service in its unit's cgroup, as systemd places it.
         let unit = "sf-test-\(tag).service"
         makeCgroup("/sf-test-\(tag)-system.slice/\(unit)")
@@ -127,6 +137,10 @@ final class ObserveAllTests: XCTestCase {
         let serviceRecording = try readJSON(out.appendingPathComponent("\(unit).recording.json"))
         XCTAssertEqual(counts(serviceRecording)["getppid"], 41)
         XCTAssertEqual((serviceRecording["workload"] as? [String: String])?["kind"], "systemd")
+
+        // The workload named runc: its calls are the workload's, not the runtime's.
+        let named = try readJSON(out.appendingPathComponent("\(namedImage).recording.json"))
+        XCTAssertEqual(counts(named)["getppid"], 3, "\(named)")
 
         // The two containers: one workload named by its image, coverage 2/2.
         let recording = try readJSON(out.appendingPathComponent("\(image).recording.json"))

@@ -43,6 +43,7 @@ final class SeccompObserveCLITests: XCTestCase {
         work.arguments = ["-c", "echo $$ > \(dir)/cgroup.procs && exec \(Self.helpers)/call-n-times \(call) \(n)"]
         try work.run()
         work.waitUntilExit()
+        XCTAssertEqual(work.terminationStatus, 0, "call-n-times \(call) \(n) in \(dir)")
     }
 
     func run(_ arguments: [String], prefix: [String] = []) throws -> ToolProcess.Result {
