@@ -325,7 +325,7 @@ final class SeccompObserveCLITests: XCTestCase {
         for dir in chain { XCTAssertEqual(mkdir(dir, 0o755), 0, dir) }
         defer { for dir in chain.reversed() { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", top, "--duration", "1h", "-o", "deep.seccomp.json"])
-        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
         try callGetppid(3, in: chain[31])
         try callGetppid(5, in: chain[33])
         kill(observer.processIdentifier, SIGINT)
@@ -368,7 +368,7 @@ final class SeccompObserveCLITests: XCTestCase {
         for dir in [outer, inner] { XCTAssertEqual(mkdir(dir, 0o755), 0) }
         defer { for dir in [inner, outer] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", outer, "--cgroup", inner, "--duration", "1h", "-o", "outer.json", "-o", "inner.json"])
-        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
         try callGetppid(5, in: inner)
         try callGetppid(2, in: outer)
         kill(observer.processIdentifier, SIGINT)
@@ -392,7 +392,7 @@ final class SeccompObserveCLITests: XCTestCase {
         defer { for dir in [inner, outer, alone] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", outer, "--cgroup", inner, "--cgroup", alone, "--duration", "1h",
                                             "-o", "outer.json", "-o", "inner.json", "-o", "alone.json"])
-        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
         for dir in [inner, alone] {
             try callGetppid(4, in: dir, call: "0x40000027") // x32 getpid
             try callGetppid(3, in: dir, call: "5000")
@@ -418,7 +418,7 @@ final class SeccompObserveCLITests: XCTestCase {
         for dir in parents + leaves { XCTAssertEqual(mkdir(dir, 0o755), 0) }
         defer { for dir in (parents + leaves).reversed() { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", leaves[0], "--cgroup", leaves[1], "--duration", "1h"])
-        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
         for dir in leaves { try callGetppid(2, in: dir) }
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
@@ -437,7 +437,7 @@ final class SeccompObserveCLITests: XCTestCase {
         defer { for dir in [a, b] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", a, "--cgroup", b, "--duration", "1h", "-o", "a.json", "-o", "b.json"])
         // Wait for the attach message before starting the workloads.
-        ToolProcess.waitUntil(seconds: 3) { ToolProcess.file(err, contains: "Tracing syscalls") }
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
         for (dir, n) in [(a, 4), (b, 6)] { try callGetppid(n, in: dir) }
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
