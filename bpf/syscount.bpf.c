@@ -90,6 +90,23 @@ struct {
 	__type(value, __u32);
 } tasks SEC(".maps");
 
+/* verdict_for's working bits, kept in map memory rather than in registers: the
+ * verifier does not follow what map memory holds, so the paths it explores grow
+ * with targets x levels instead of doubling with each target (a register set
+ * of bits is a different state for every combination: with the bits in
+ * registers, four targets took seconds to verify and eight were refused). One
+ * per CPU; the programs that use it run with preemption off. */
+struct verdict_bits {
+	volatile __u32 set;       /* targets the task is in */
+	volatile __u32 undecided; /* targets too far above it to check */
+}; /* volatile: the compiler must not keep them in registers either */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct verdict_bits);
+} verdict_scratch SEC(".maps");
+
 /* A task's process id as the observer's pid namespace numbers it (0: not
  * visible there). In the initial namespace that is tgid, read directly. */
 static __always_inline __u32 ns_tgid(struct task_struct *task)
@@ -125,13 +142,20 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	__u32 own = pidns_inum == 0 ? task->tgid : ns_tgid(task);
 	if (observer_tgid != 0 && own == observer_tgid)
 		return VERDICT_OUTSIDE;
-	__u32 set = 0, undecided = 0;
+	__u32 zero = 0;
+	struct verdict_bits *bits = bpf_map_lookup_elem(&verdict_scratch, &zero);
+	if (!bits)
+		return VERDICT_UNKNOWN;
+	bits->set = 0;
+	bits->undecided = 0;
 	if (target_count > 0) {
 		struct cgroup *cgrp = task->cgroups->dfl_cgrp;
-		int level = cgrp->level;
 		for (__u32 i = 0; i < MAX_TARGETS; i++) {
 			if (i >= target_count)
 				break;
+			/* Read afresh for each target: what the verifier learns about it from
+			 * one target's comparisons then does not split the next target's paths. */
+			int level = cgrp->level;
 			/* The loader's level is the target's depth below the cgroup2 mount it
 			 * sees; inside a cgroup namespace the kernel's level is deeper by the
 			 * namespace root's. So compare ids on the way up, from the task's own
@@ -140,26 +164,25 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 			int want = (int)target_cgroup_level[i];
 			if (target_cgroup_id[i] == 0 || want > level)
 				continue;
+			if (level - want >= MAX_DEPTH)
+				bits->undecided |= 1u << i; /* unless found below */
 			struct cgroup *c = cgrp;
-			bool found = false;
 			for (int d = 0; d < MAX_DEPTH && d <= level - want; d++) {
 				if (c->kn->id == target_cgroup_id[i]) {
-					set |= 1u << i;
-					found = true;
+					bits->set |= 1u << i;
 					break;
 				}
 				c = c->self.parent->cgroup;
 			}
-			if (!found && level - want >= MAX_DEPTH)
-				undecided |= 1u << i;
 		}
 	}
 	if (have_pid_targets) {
 		__u32 tgid = own;
 		__u32 *t = bpf_map_lookup_elem(&tasks, &tgid);
 		if (t)
-			set |= *t;
+			bits->set |= *t;
 	}
+	__u32 set = bits->set & 0xff, undecided = bits->undecided & ~bits->set & 0xff;
 	if (!set && !undecided)
 		return VERDICT_OUTSIDE;
 	if (!undecided && !(set & (set - 1))) {

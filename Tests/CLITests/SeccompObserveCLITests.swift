@@ -410,6 +410,36 @@ final class SeccompObserveCLITests: XCTestCase {
         }
     }
 
+    /// Eight targets, the most one run takes, nested four deep and side by side: the
+    /// program is accepted by the verifier (its paths once doubled with each target:
+    /// four were refused) and starts quickly, and each target gets exactly its calls.
+    func testEightTargetsAreAcceptedAndEachCountedExactly() throws {
+        let mount = try cgroupMount()
+        let base = "\(mount)/seccomp-forge-test-eight-\(getpid())"
+        var dirs = [base]
+        for depth in 1..<4 { dirs.append(dirs[depth - 1] + "/n\(depth)") }  // 4 nested
+        for side in 0..<4 { dirs.append("\(base)-side\(side)") }            // 4 apart
+        for dir in dirs { XCTAssertEqual(mkdir(dir, 0o755), 0, dir) }
+        defer { for dir in dirs.reversed() { rmdir(dir) } }
+        let started = Date()
+        let (observer, _, err) = try start(dirs.flatMap { ["--cgroup", $0] } + ["--duration", "1h"]
+                                           + (0..<8).flatMap { ["-o", "t\($0).json"] })
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") },
+                      "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5, "eight targets took long to load")
+        for (i, dir) in dirs.enumerated() { try callGetppid(3 + i, in: dir) }
+        kill(observer.processIdentifier, SIGINT)
+        observer.waitUntilExit()
+        XCTAssertEqual(observer.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+        for i in 0..<8 {
+            // A nested target gets its own calls and those of every target below it.
+            let expected = i < 4 ? (i..<4).reduce(0) { $0 + 3 + $1 } : 3 + i
+            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("t\(i).recording.json"))) as! [String: Any]
+            let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
+            XCTAssertEqual(counts["getppid"], expected, "target \(i): \(dirs[i])")
+        }
+    }
+
     /// Two cgroups whose directories share a name get two files, named by their paths.
     func testTargetsWithTheSameNameGetDistinctFiles() throws {
         let mount = try cgroupMount()
