@@ -31,7 +31,7 @@ parser.add_argument("--rounds", type=int, default=5)
 parser.add_argument("--runs", type=int, default=3)
 parser.add_argument("--count", type=int, default=1_000_000)
 parser.add_argument("--loop")
-parser.add_argument("--loop-rounds", type=int, default=8)
+parser.add_argument("--loop-rounds", type=int, default=12)
 parser.add_argument("--markdown")
 args = parser.parse_args()
 
@@ -95,7 +95,7 @@ def remove_cgroups():
             pass
 
 
-from benchlib import dd, fastest, syscall_loop
+from benchlib import dd, fastest, paired, syscall_loop
 
 
 def stop(p):
@@ -143,8 +143,8 @@ try:
     ratio = rows["seccomp-observe --all"][2] / empty_added if empty_added > 0 else float("nan")
     per_call = None
     if args.loop:
-        per_call = fastest(arms, lambda: syscall_loop(target, args.loop), args.loop_rounds, 1, stop,
-                           lambda line: print("per call: " + line.replace("s,", " ns,"), file=sys.stderr))
+        per_call, _ = paired(arms, lambda: syscall_loop(target, args.loop), args.loop_rounds, stop,
+                             lambda line: print("per call: " + line, file=sys.stderr))
 
     # 2. Soak, with cgroups coming and going.
     soak_dir = os.path.join(scratch, "soak")
@@ -268,19 +268,16 @@ for name, (t, x, ns) in rows.items():
     lines.append(f"| {name} | {t:.3f} | {x:.2f}x | {ns:.1f} | {rel} |")
 lines += ["", f"dd's wall time: --all adds {ratio:.2f}× what the empty program adds this run (this figure moves by ±0.1 or more from run to run here)."]
 if per_call:
-    pbase = per_call["unobserved"]
-    pfloor = per_call["empty tp_btf program"] - pbase
-    lines += ["", f"The same calls timed in-process (`syscall-loop`, 10,000 calls a block, 200 blocks a run); each arm's fastest block over {args.loop_rounds} interleaved runs:",
-              "", "| arm | ns per call | added ns per call | added ÷ empty program's |", "|---|---:|---:|---:|"]
-    for name, t in per_call.items():
-        added = t - pbase
-        lines.append(f"| {name} | {t:.2f} | {added:.2f} | {'' if name == 'unobserved' else f'{added / pfloor:.3f}' if pfloor > 0 else 'n/a'} |")
-    if pfloor > 0:
-        ratio = (per_call["seccomp-observe --all"] - pbase) / pfloor
+    lines += ["", f"The same calls timed in-process (`syscall-loop`, 10,000 calls a block, 200 blocks a run, a run's figure its fastest block); "
+              f"{args.loop_rounds} rounds, each running every arm once, each arm read against the empty program in the same round; the median round:",
+              "", "| arm | added ns per call (median) | added ÷ empty program's: median | lowest | highest |", "|---|---:|---:|---:|---:|"]
+    for name, (r, low, high, added) in per_call.items():
+        lines.append(f"| {name} | {added:.2f} | {r:.3f} | {low:.3f} | {high:.3f} |")
+    ratio = per_call["seccomp-observe --all"][0]
 lines += [
     "",
     f"Goal: --all adds at most 1.1× what an empty tp_btf program adds — {'met' if ratio <= 1.1 else 'not met'} this run ({ratio:.2f}×"
-    + (", fastest blocks)." if per_call else ", dd's wall time)."),
+    + (", median round)." if per_call else ", dd's wall time)."),
     "",
     f"Soak: {soak['seconds']:.0f} s over the same load, a cgroup made, used and removed twice a second ({soak['churned']} in all): "
     f"agent CPU {soak['cpu']:.2f} s ({100 * soak['cpu'] / soak['seconds']:.2f}% of one CPU), resident memory "

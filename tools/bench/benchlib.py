@@ -59,3 +59,32 @@ def fastest(arms, run_once, rounds, runs, stop, log):
                     stop(p)
         log(f"round {round_ + 1}/{rounds}: " + ", ".join(f"{n} {t:.3f}s" for n, t in best.items()))
     return best
+
+
+def paired(arms, run_once, rounds, stop, log, base="unobserved", floor="empty tp_btf program"):
+    """Per round, each arm once (attach, run, detach), and each arm's added time as a
+    multiple of the floor arm's added time in that same round; the median over rounds is
+    the figure. The machine drifts between rounds by about what is measured, so arms are
+    compared within a round, not by their best over all rounds. Returns
+    {arm: (median ratio, lowest, highest, median added)} and the per-round values."""
+    per_round = []
+    for round_ in range(rounds):
+        values = {}
+        for name, start in arms.items():
+            p = start() if start else None
+            try:
+                values[name] = run_once()
+            finally:
+                if p:
+                    stop(p)
+        per_round.append(values)
+        log(f"round {round_ + 1}/{rounds}: " + ", ".join(f"{n} {t:.2f}" for n, t in values.items()))
+    summary = {}
+    for name in arms:
+        if name == base:
+            continue
+        added = sorted(r[name] - r[base] for r in per_round)
+        ratios = sorted((r[name] - r[base]) / (r[floor] - r[base]) for r in per_round if r[floor] > r[base])
+        if ratios:
+            summary[name] = (ratios[len(ratios) // 2], ratios[0], ratios[-1], added[len(added) // 2])
+    return summary, per_round

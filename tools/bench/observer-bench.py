@@ -32,7 +32,7 @@ parser.add_argument("--runs", type=int, default=3)
 parser.add_argument("--count", type=int, default=1_000_000)
 parser.add_argument("--loop")
 parser.add_argument("--least")
-parser.add_argument("--loop-rounds", type=int, default=8)
+parser.add_argument("--loop-rounds", type=int, default=12)
 parser.add_argument("--markdown")
 args = parser.parse_args()
 
@@ -43,7 +43,7 @@ if os.geteuid() != 0:
     sys.exit("observer-bench: run as root (it loads eBPF programs)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import cgroup_root as _cgroup_root, dd, fastest, syscall_loop, background as _background
+from benchlib import cgroup_root as _cgroup_root, dd, fastest, paired, syscall_loop, background as _background
 
 
 def cgroup_root():
@@ -97,8 +97,8 @@ try:
         }
         if args.least:
             loop_arms["least exact counter (reference)"] = lambda: background([args.attach_empty, args.least], "attached")
-        per_call = fastest(loop_arms, lambda: syscall_loop(target, args.loop), args.loop_rounds, 1, stop,
-                           lambda line: print("per call: " + line.replace("s,", " ns,"), file=sys.stderr))
+        per_call, per_round = paired(loop_arms, lambda: syscall_loop(target, args.loop), args.loop_rounds, stop,
+                                     lambda line: print("per call: " + line, file=sys.stderr))
     small = max(args.count // 200, 1000)
     plain_small = min(dd(target, small) for _ in range(3))
     strace_small = min(
@@ -140,29 +140,28 @@ lines = [
 ]
 verdict = None
 if per_call:
-    pbase = per_call["unobserved"]
-    pfloor = per_call["empty tp_btf program"] - pbase
     lines += [
         "",
         f"The same calls timed in-process (`syscall-loop`: read and write one byte, 10,000 calls a block, 200 blocks a run, "
-        f"pinned to one CPU); each arm's fastest block over {args.loop_rounds} interleaved runs:",
+        f"pinned to one CPU; a run's figure is its fastest block). {args.loop_rounds} rounds, each running every arm once in turn; "
+        "an arm's added time is read against the empty program's in the same round (the machine drifts between rounds by about "
+        "what is measured here), and the median round is the figure:",
         "",
-        "| arm | ns per call | added ns per call | added ÷ empty program's |",
-        "|---|---:|---:|---:|",
+        "| arm | added ns per call (median) | added ÷ empty program's: median | lowest | highest |",
+        "|---|---:|---:|---:|---:|",
     ]
-    for name, t in per_call.items():
-        added = t - pbase
-        lines.append(f"| {name} | {t:.2f} | {added:.2f} | {'' if name == 'unobserved' else f'{added / pfloor:.3f}' if pfloor > 0 else 'n/a'} |")
-    if pfloor > 0:
-        inside = (per_call["seccomp-observe"] - pbase) / pfloor
-        outside = (per_call["seccomp-observe, calls outside its target"] - pbase) / pfloor
-        verdict = inside <= 1.1 and outside <= 1.1
-        lines += ["", f"Goal: seccomp-observe adds at most 1.1× what an empty tp_btf program adds, inside and outside its target — "
-                  f"{'met' if verdict else 'not met'} this run (inside {inside:.2f}×, outside {outside:.2f}×)."]
-        if "least exact counter (reference)" in per_call:
-            least = (per_call["least exact counter (reference)"] - pbase) / pfloor
-            lines.append(f"The least exact counter adds {least:.2f}× by itself: of the {0.1 * pfloor:.1f} ns per call the goal leaves "
-                         f"beyond the empty program, counting alone takes {(least - 1) * pfloor:.1f}.")
+    for name, (ratio, low, high, added) in per_call.items():
+        lines.append(f"| {name} | {added:.2f} | {ratio:.3f} | {low:.3f} | {high:.3f} |")
+    inside = per_call["seccomp-observe"][0]
+    outside = per_call["seccomp-observe, calls outside its target"][0]
+    verdict = inside <= 1.1 and outside <= 1.1
+    lines += ["", f"Goal: seccomp-observe adds at most 1.1× what an empty tp_btf program adds, inside and outside its target — "
+              f"{'met' if verdict else 'not met'} this run (medians: inside {inside:.2f}×, outside {outside:.2f}×)."]
+    if "least exact counter (reference)" in per_call:
+        least, _, _, least_added = per_call["least exact counter (reference)"]
+        floor_ns = per_call["empty tp_btf program"][3]
+        lines.append(f"The least exact counter adds {least:.2f}× by itself (median): of the {0.1 * floor_ns:.1f} ns per call the goal "
+                     f"leaves beyond the empty program's {floor_ns:.1f}, counting alone takes {least_added - floor_ns:.1f}.")
 text = "\n".join(lines) + "\n"
 print(text)
 if args.markdown:
