@@ -38,6 +38,14 @@ int sf_keep_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list a
 	return 0;
 }
 
+bool sf_kernel_emulates_vsyscall(void)
+{
+	static int known = -1;
+	if (known < 0)
+		known = libbpf_find_vmlinux_btf_id("emulate_vsyscall", BPF_TRACE_RAW_TP) > 0;
+	return known;
+}
+
 void sf_start_libbpf_log(void)
 {
 	libbpf_log_len = 0;
@@ -84,11 +92,7 @@ static int load(struct sf_observer *obs, bool btf, const uint64_t *ids, const ui
 		bpf_program__set_autoload(raw_progs[i], !btf && wanted);
 	}
 #ifdef __x86_64__
-	/* Calls through the vsyscall page: a tracepoint only kernels that emulate the page
-	 * have (looked up once: each lookup parses the kernel's BTF). */
-	static int vsyscall = -1;
-	if (vsyscall < 0)
-		vsyscall = libbpf_find_vmlinux_btf_id("emulate_vsyscall", BPF_TRACE_RAW_TP) > 0;
+	bool vsyscall = sf_kernel_emulates_vsyscall();
 	bpf_program__set_autoload(skel->progs.vsyscall_btf, btf && vsyscall);
 	bpf_program__set_autoload(skel->progs.vsyscall_raw, !btf && vsyscall);
 #endif

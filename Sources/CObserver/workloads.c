@@ -59,9 +59,7 @@ int sf_workloads_open(struct sf_workloads **out, uint32_t slots, uint64_t root_c
 	bpf_map__set_max_entries(skel->maps.names, slots);
 	bpf_map__set_max_entries(skel->maps.counts, (uint32_t)entries);
 #ifdef __x86_64__
-	/* Calls through the vsyscall page: a tracepoint only kernels that emulate the page have. */
-	bpf_program__set_autoload(skel->progs.all_vsyscall_btf,
-				  libbpf_find_vmlinux_btf_id("emulate_vsyscall", BPF_TRACE_RAW_TP) > 0);
+	bpf_program__set_autoload(skel->progs.all_vsyscall_btf, sf_kernel_emulates_vsyscall());
 #endif
 	int rc = workloads_bpf__load(skel);
 	if (rc) {

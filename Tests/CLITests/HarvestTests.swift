@@ -18,16 +18,9 @@ final class HarvestTests: XCTestCase {
     var cgroups: [String] = []
 
     override func setUpWithError() throws {
-        var reason: String?
-        let needed = ["/usr/bin/prometheus", "/usr/bin/prometheus-node-exporter", "/usr/sbin/ip", "/usr/bin/nsenter"]
-        if geteuid() != 0 { reason = "network namespaces and --all need root" }
-        else if let missing = needed.first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) {
-            reason = "\(missing) is missing (make deps installs prometheus, prometheus-node-exporter and iproute2)"
-        } else if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { reason = "no BTF" }
-        if let reason {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and " + reason) }
-            throw XCTSkip(reason)
-        }
+        try ToolProcess.requireKernelTest(rootFor: "network namespaces and --all need root",
+                                          tools: ["/usr/bin/prometheus", "/usr/bin/prometheus-node-exporter", "/usr/sbin/ip", "/usr/bin/nsenter"],
+                                          install: "make deps installs prometheus, prometheus-node-exporter and iproute2")
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("harvest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     }

@@ -11,15 +11,9 @@ final class OCIHookTests: XCTestCase {
     var hooks: URL!
 
     override func setUpWithError() throws {
-        var reason: String?
-        if geteuid() != 0 { reason = "podman and the observer need root" }
-        else if let missing = ["/usr/bin/podman", "/usr/sbin/runc", "/usr/bin/busybox", "/bin/ls"].first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) {
-            reason = "\(missing) is missing (make deps installs podman, runc and busybox-static)"
-        } else if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { reason = "no BTF" }
-        if let reason {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and " + reason) }
-            throw XCTSkip(reason)
-        }
+        try ToolProcess.requireKernelTest(rootFor: "podman and the observer need root",
+                                          tools: ["/usr/bin/podman", "/usr/sbin/runc", "/usr/bin/busybox", "/bin/ls"],
+                                          install: "make deps installs podman, runc and busybox-static")
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hook-\(UUID().uuidString)")
         hooks = scratch.appendingPathComponent("hooks.d")
         try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)

@@ -16,16 +16,10 @@ final class ObserveAllTests: XCTestCase {
     let tag = String(UUID().uuidString.prefix(8)).lowercased()
 
     override func setUpWithError() throws {
-        let missing = ["/usr/sbin/runc", "/usr/bin/busybox"].filter { !FileManager.default.isExecutableFile(atPath: $0) }
-        var reason: String?
-        if geteuid() != 0 { reason = "--all needs root" }
-        else if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { reason = "no BTF" }
-        else if !missing.isEmpty { reason = "missing \(missing.joined(separator: ", ")) (make deps installs runc and busybox-static)" }
-        else if !FileManager.default.fileExists(atPath: mount + "/cgroup.procs") { reason = "no cgroup v2 at \(mount)" }
-        if let reason {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and " + reason) }
-            throw XCTSkip(reason)
-        }
+        let mount = self.mount
+        try ToolProcess.requireKernelTest(rootFor: "--all needs root", tools: ["/usr/sbin/runc", "/usr/bin/busybox"],
+                                          install: "make deps installs runc and busybox-static",
+                                          more: { FileManager.default.fileExists(atPath: mount + "/cgroup.procs") ? nil : "no cgroup v2 at \(mount)" })
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("all-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch.appendingPathComponent("out"), withIntermediateDirectories: true)
     }

@@ -22,6 +22,17 @@ final class SeccompObserveCLITests: XCTestCase {
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
+    /// A JSON file the observer wrote in the scratch directory.
+    func json(_ file: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
+    }
+
+    /// Waits (up to 10 s) until the observer says it is tracing; a failure names what it printed.
+    func waitForTracing(_ err: URL) {
+        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") },
+                      "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+    }
+
     /// Runs seccomp-observe (behind `prefix`, e.g. setpriv, when given) in the scratch directory.
     func start(_ arguments: [String], prefix: [String] = []) throws -> (Process, URL, URL) {
         let binary = ToolProcess.binary("seccomp-observe")
@@ -57,9 +68,9 @@ final class SeccompObserveCLITests: XCTestCase {
         let ok = try run(["--", "/bin/sh", "-c", "exit 3"])
         XCTAssertEqual(ok.status, 3, ok.stderr)
         XCTAssertTrue(ok.stderr.contains("Saved profile to sh.seccomp.json"), ok.stderr)
-        let profile = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("sh.seccomp.json"))) as! [String: Any]
+        let profile = try json("sh.seccomp.json")
         XCTAssertEqual(profile["defaultAction"] as? String, "SCMP_ACT_ERRNO")
-        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("sh.recording.json"))) as! [String: Any]
+        let recording = try json("sh.recording.json")
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
         XCTAssertEqual(counts["execve"], 1)
         XCTAssertEqual(counts["exit_group"], 1)
@@ -158,7 +169,7 @@ final class SeccompObserveCLITests: XCTestCase {
         XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { !observer.isRunning }, "still running after SIGHUP")
         let log = try String(contentsOf: err, encoding: .utf8)
         XCTAssertTrue(log.contains("Stopped by signal \(SIGHUP)"), log)
-        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("hup.recording.json"))) as! [String: Any]
+        let recording = try json("hup.recording.json")
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
         XCTAssertGreaterThanOrEqual(counts["execve"] ?? 0, 2, "sh, then sleep (and the PATH lookups before it)")
         let mount = try cgroupMount()
@@ -179,7 +190,7 @@ final class SeccompObserveCLITests: XCTestCase {
         let pid = program.processIdentifier
         let result = try run(["--pid", String(pid), "--duration", "4s", "-o", "tree.seccomp.json"])
         XCTAssertEqual(result.status, 0, result.stderr)
-        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("tree.recording.json"))) as! [String: Any]
+        let recording = try json("tree.recording.json")
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
         XCTAssertEqual(counts["getppid"], 8, "3 from the remaining thread, 5 from the child it forked: \(counts)")
     }
@@ -225,7 +236,7 @@ final class SeccompObserveCLITests: XCTestCase {
         program.waitUntilExit()
         XCTAssertEqual(program.terminationStatus, 0)
         XCTAssertEqual(result.status, 0, result.stderr)
-        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("forker.recording.json"))) as! [String: Any]
+        let recording = try json("forker.recording.json")
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
         XCTAssertEqual(counts["getppid"], 600, "one getppid per child: \(counts)")
         XCTAssertGreaterThan(counts["clone"] ?? 0, 0, "the observer started before the forks ended")
@@ -292,7 +303,7 @@ final class SeccompObserveCLITests: XCTestCase {
         let result = try ToolProcess.run("/bin/sh", ["-c", "echo $$ > \(outer)/cgroup.procs && exec unshare -Cm sh \(script.path)"],
                                          in: scratch, directory: scratch)
         XCTAssertEqual(result.status, 0, result.stderr)
-        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("ns.recording.json"))) as! [String: Any]
+        let recording = try json("ns.recording.json")
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
         XCTAssertEqual(counts["getppid"], 4, "\(counts)")
         usleep(200_000)  // the namespace's last processes leave the outer cgroup
@@ -325,14 +336,14 @@ final class SeccompObserveCLITests: XCTestCase {
         for dir in chain { XCTAssertEqual(mkdir(dir, 0o755), 0, dir) }
         defer { for dir in chain.reversed() { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", top, "--duration", "1h", "-o", "deep.seccomp.json"])
-        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        waitForTracing(err)
         try callGetppid(3, in: chain[31])
         try callGetppid(5, in: chain[33])
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
         let log = try String(contentsOf: err, encoding: .utf8)
         XCTAssertEqual(observer.terminationStatus, 0, log)
-        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("deep.recording.json"))) as! [String: Any]
+        let recording = try json("deep.recording.json")
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
         XCTAssertEqual(counts["getppid"], 3, "31 levels down is counted; 33 is not")
         let lost = recording["lost"] as! [String: Int]
@@ -356,7 +367,7 @@ final class SeccompObserveCLITests: XCTestCase {
         let result = try ToolProcess.run("/usr/bin/unshare", ["-pf", "--mount-proc", "sh", script.path], in: scratch, directory: scratch)
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertLessThan(Date().timeIntervalSince(started), 15)
-        let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("pidns.recording.json"))) as! [String: Any]
+        let recording = try json("pidns.recording.json")
         let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"] ?? [:]
         XCTAssertEqual(counts["getppid"], 6, "\(counts)")
     }
@@ -368,14 +379,14 @@ final class SeccompObserveCLITests: XCTestCase {
         for dir in [outer, inner] { XCTAssertEqual(mkdir(dir, 0o755), 0) }
         defer { for dir in [inner, outer] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", outer, "--cgroup", inner, "--duration", "1h", "-o", "outer.json", "-o", "inner.json"])
-        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        waitForTracing(err)
         try callGetppid(5, in: inner)
         try callGetppid(2, in: outer)
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
         XCTAssertEqual(observer.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
         for (file, n) in [("outer.recording.json", 7), ("inner.recording.json", 5)] {
-            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
+            let recording = try json(file)
             let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
             XCTAssertEqual(counts["getppid"], n, file)
         }
@@ -392,7 +403,7 @@ final class SeccompObserveCLITests: XCTestCase {
         defer { for dir in [inner, outer, alone] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", outer, "--cgroup", inner, "--cgroup", alone, "--duration", "1h",
                                             "-o", "outer.json", "-o", "inner.json", "-o", "alone.json"])
-        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        waitForTracing(err)
         for dir in [inner, alone] {
             try callGetppid(4, in: dir, call: "0x40000027") // x32 getpid
             try callGetppid(3, in: dir, call: "5000")
@@ -401,7 +412,7 @@ final class SeccompObserveCLITests: XCTestCase {
         observer.waitUntilExit()
         XCTAssertEqual(observer.terminationStatus, 0, (try? String(contentsOf: err, encoding: .utf8)) ?? "")
         for file in ["outer.recording.json", "inner.recording.json", "alone.recording.json"] {
-            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
+            let recording = try json(file)
             let counts = recording["counts"] as! [String: [String: Int]]
             XCTAssertEqual(counts["SCMP_ARCH_X32"]?["getpid"], 4, "\(file): \(counts)")
             XCTAssertNil(counts["SCMP_ARCH_X86_64"]?["getpid"], file)
@@ -424,8 +435,7 @@ final class SeccompObserveCLITests: XCTestCase {
         let started = Date()
         let (observer, _, err) = try start(dirs.flatMap { ["--cgroup", $0] } + ["--duration", "1h"]
                                            + (0..<8).flatMap { ["-o", "t\($0).json"] })
-        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") },
-                      "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        waitForTracing(err)
         XCTAssertLessThan(Date().timeIntervalSince(started), 5, "eight targets took long to load")
         for (i, dir) in dirs.enumerated() { try callGetppid(3 + i, in: dir) }
         kill(observer.processIdentifier, SIGINT)
@@ -434,7 +444,7 @@ final class SeccompObserveCLITests: XCTestCase {
         for i in 0..<8 {
             // A nested target gets its own calls and those of every target below it.
             let expected = i < 4 ? (i..<4).reduce(0) { $0 + 3 + $1 } : 3 + i
-            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent("t\(i).recording.json"))) as! [String: Any]
+            let recording = try json("t\(i).recording.json")
             let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
             XCTAssertEqual(counts["getppid"], expected, "target \(i): \(dirs[i])")
         }
@@ -448,7 +458,7 @@ final class SeccompObserveCLITests: XCTestCase {
         for dir in parents + leaves { XCTAssertEqual(mkdir(dir, 0o755), 0) }
         defer { for dir in (parents + leaves).reversed() { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", leaves[0], "--cgroup", leaves[1], "--duration", "1h"])
-        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        waitForTracing(err)
         for dir in leaves { try callGetppid(2, in: dir) }
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
@@ -467,14 +477,14 @@ final class SeccompObserveCLITests: XCTestCase {
         defer { for dir in [a, b] { rmdir(dir) } }
         let (observer, _, err) = try start(["--cgroup", a, "--cgroup", b, "--duration", "1h", "-o", "a.json", "-o", "b.json"])
         // Wait for the attach message before starting the workloads.
-        XCTAssertTrue(ToolProcess.waitUntil(seconds: 10) { ToolProcess.file(err, contains: "Tracing syscalls") }, "the observer did not start: \((try? String(contentsOf: err, encoding: .utf8)) ?? "")")
+        waitForTracing(err)
         for (dir, n) in [(a, 4), (b, 6)] { try callGetppid(n, in: dir) }
         kill(observer.processIdentifier, SIGINT)
         observer.waitUntilExit()
         let log = try String(contentsOf: err, encoding: .utf8)
         XCTAssertEqual(observer.terminationStatus, 0, log)
         for (file, n) in [("a.recording.json", 4), ("b.recording.json", 6)] {
-            let recording = try JSONSerialization.jsonObject(with: Data(contentsOf: scratch.appendingPathComponent(file))) as! [String: Any]
+            let recording = try json(file)
             let counts = (recording["counts"] as! [String: [String: Int]])["SCMP_ARCH_X86_64"]!
             XCTAssertEqual(counts["getppid"], n, file)
         }

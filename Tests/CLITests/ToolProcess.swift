@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 
 /// Runs one of the built tools as a user would, capturing what it prints.
 struct ToolProcess {
@@ -37,6 +38,21 @@ struct ToolProcess {
 
     /// Polls `condition` every 10 ms for up to `seconds`; returns whether it came true.
     @discardableResult
+    /// The gate a kernel test class opens with: root (`rootFor` says why), BTF, the tools it
+    /// runs (`install` says how to get them) and any `more` it needs (a reason when it is
+    /// missing). In CI a missing piece is a failure; elsewhere a skip that names it.
+    static func requireKernelTest(rootFor: String, tools: [String], install: String, more: (() -> String?)? = nil) throws {
+        var reason: String?
+        if geteuid() != 0 { reason = rootFor }
+        else if let missing = tools.first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) { reason = "\(missing) is missing (\(install))" }
+        else if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { reason = "no BTF" }
+        else { reason = more?() }
+        if let reason {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and " + reason) }
+            throw XCTSkip(reason)
+        }
+    }
+
     static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {

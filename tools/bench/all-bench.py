@@ -95,7 +95,7 @@ def remove_cgroups():
             pass
 
 
-from benchlib import dd, fastest, paired, syscall_loop
+from benchlib import dd, fastest, paired, paired_table, syscall_loop
 
 
 def stop(p):
@@ -270,9 +270,7 @@ lines += ["", f"dd's wall time: --all adds {ratio:.2f}× what the empty program 
 if per_call:
     lines += ["", f"The same calls timed in-process (`syscall-loop`, 10,000 calls a block, 200 blocks a run, a run's figure its fastest block); "
               f"{args.loop_rounds} rounds, each running every arm once, each arm read against the empty program in the same round; the median round:",
-              "", "| arm | added ns per call (median) | added ÷ empty program's: median | lowest | highest |", "|---|---:|---:|---:|---:|"]
-    for name, (r, low, high, added) in per_call.items():
-        lines.append(f"| {name} | {added:.2f} | {r:.3f} | {low:.3f} | {high:.3f} |")
+              ""] + paired_table(per_call)
     ratio = per_call["seccomp-observe --all"][0]
 lines += [
     "",

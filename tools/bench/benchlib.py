@@ -88,3 +88,11 @@ def paired(arms, run_once, rounds, stop, log, base="unobserved", floor="empty tp
         if ratios:
             summary[name] = (ratios[len(ratios) // 2], ratios[0], ratios[-1], added[len(added) // 2])
     return summary, per_round
+
+
+def paired_table(summary):
+    """paired()'s summary as markdown table lines."""
+    lines = ["| arm | added ns per call (median) | added ÷ empty program's: median | lowest | highest |", "|---|---:|---:|---:|---:|"]
+    for name, (ratio, low, high, added) in summary.items():
+        lines.append(f"| {name} | {added:.2f} | {ratio:.3f} | {low:.3f} | {high:.3f} |")
+    return lines

@@ -43,7 +43,7 @@ if os.geteuid() != 0:
     sys.exit("observer-bench: run as root (it loads eBPF programs)")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import cgroup_root as _cgroup_root, dd, fastest, paired, syscall_loop, background as _background
+from benchlib import cgroup_root as _cgroup_root, dd, fastest, paired, paired_table, syscall_loop, background as _background
 
 
 def cgroup_root():
@@ -147,11 +147,7 @@ if per_call:
         "an arm's added time is read against the empty program's in the same round (the machine drifts between rounds by about "
         "what is measured here), and the median round is the figure:",
         "",
-        "| arm | added ns per call (median) | added ÷ empty program's: median | lowest | highest |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, (ratio, low, high, added) in per_call.items():
-        lines.append(f"| {name} | {added:.2f} | {ratio:.3f} | {low:.3f} | {high:.3f} |")
+    ] + paired_table(per_call)
     inside = per_call["seccomp-observe"][0]
     outside = per_call["seccomp-observe, calls outside its target"][0]
     verdict = inside <= 1.1 and outside <= 1.1
