@@ -80,7 +80,11 @@ $(BPF)/workloads.skel.h: $(BPF)/workloads.bpf.o
 helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32 \
 	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads $(HELPERS)/run-filtered \
 	$(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32 $(HELPERS)/hostile $(HELPERS)/sockets32 $(HELPERS)/int80 $(HELPERS)/leader-exits $(HELPERS)/forker \
-	$(HELPERS)/vsyscall
+	$(HELPERS)/vsyscall $(HELPERS)/moved
+
+$(HELPERS)/moved: tools/probe/moved.c
+	@mkdir -p $(HELPERS)
+	cc -O2 -Wall -Wextra -o $@ $<
 
 $(HELPERS)/vsyscall: tools/probe/vsyscall.c
 	@mkdir -p $(HELPERS)

@@ -11,8 +11,9 @@
 
 /* The ABI model, one block per architecture: which ABI slot a call goes to
  * (0 native, then the compat ABIs in the loader's table, Observer's
- * `SyscallObserver.abis`) and its number within that ABI. Read only for tasks the
- * verdict says are observed. */
+ * `SyscallObserver.abis`) and its number within that ABI, for the current task
+ * (`btf`: read through BTF, else with CO-RE probe reads). Read only for tasks
+ * the verdict says are observed. */
 #if defined(__TARGET_ARCH_x86)
 /* TS_COMPAT (arch/x86/include/asm/thread_info.h): set by every 32-bit entry
  * (int 0x80, sysenter, 32-bit syscall), also int 0x80 from 64-bit code. It is
@@ -20,15 +21,9 @@
  * names the call here. x32 calls carry __X32_SYSCALL_BIT in their number. */
 #define TS_COMPAT 0x0002
 #define X32_SYSCALL_BIT 0x40000000
-static __always_inline __u32 abi_of(__u64 *nr, bool btf)
+static __always_inline __u32 abi_of(struct task_struct *task, __u64 *nr, bool btf)
 {
-	__u32 status;
-	if (btf) {
-		status = bpf_get_current_task_btf()->thread_info.status;
-	} else {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		status = BPF_CORE_READ(task, thread_info.status);
-	}
+	__u32 status = btf ? task->thread_info.status : BPF_CORE_READ(task, thread_info.status);
 	if (status & TS_COMPAT)
 		return 1; /* i386 */
 	if (*nr & X32_SYSCALL_BIT) {
@@ -61,20 +56,14 @@ static __always_inline long vsyscall_call(int index)
 /* TIF_32BIT (arch/arm64/include/asm/thread_info.h): an AArch32 task, whose
  * calls seccomp checks as AUDIT_ARCH_ARM. */
 #define TIF_32BIT 22
-static __always_inline __u32 abi_of(__u64 *nr, bool btf)
+static __always_inline __u32 abi_of(struct task_struct *task, __u64 *nr, bool btf)
 {
-	unsigned long flags;
-	if (btf) {
-		flags = bpf_get_current_task_btf()->thread_info.flags;
-	} else {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		flags = BPF_CORE_READ(task, thread_info.flags);
-	}
+	unsigned long flags = btf ? task->thread_info.flags : BPF_CORE_READ(task, thread_info.flags);
 	return (flags & (1UL << TIF_32BIT)) ? 1 : ABI_NATIVE; /* arm */
 }
 #else
 /* Architectures without a compat ABI here: every call is native. */
-static __always_inline __u32 abi_of(__u64 *nr, bool btf) { return ABI_NATIVE; }
+static __always_inline __u32 abi_of(struct task_struct *task, __u64 *nr, bool btf) { return ABI_NATIVE; }
 #endif
 
 #endif

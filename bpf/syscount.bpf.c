@@ -2,17 +2,33 @@
 /*
  * syscount.bpf.c: counts system calls per target, per ABI, per number.
  *
- * The question "is this task observed?" is answered at context switch, not
- * at every syscall: sched_switch stores a verdict for the incoming task in a
- * per-CPU slot, so the syscall path of a process that is not observed costs
- * one CPU-id read (inlined) and one compare. For a task in one target the
- * verdict is where that target's counters start, so an observed call adds one
- * helper call and load (its TS_COMPAT status: an i386 call) and one per-CPU
- * counter increment: no atomics, no event per call. A task in several targets
- * (a cgroup and its parent, a process and its parent's tree can both be
- * targets: each gets the call) has their set in its verdict, counted by a
- * subprogram. A task moving between cgroups, or targets being added, clears
- * the verdicts; the next syscall on each CPU works them out again.
+ * The question "is this task observed?" is answered once per task and CPU,
+ * not at every syscall: each CPU keeps the verdict it last worked out with
+ * what it was worked out for — the task, that task's css_set (its cgroups),
+ * and the membership epoch — and the syscall path compares those three with
+ * the current task before using it. So a process that is not observed costs
+ * a CPU-id read (inlined), the current task (a helper call), one load of its
+ * css_set pointer and three compares; for a task in one target the verdict is where
+ * that target's counters start, so an observed call adds one load (its
+ * TS_COMPAT status: an i386 call) and one per-CPU counter increment: no
+ * atomics, no event per call. A task in several targets (a cgroup and its
+ * parent, a process and its parent's tree can both be targets: each gets the
+ * call) has their set in its verdict, counted by a subprogram.
+ *
+ * Why the verdict is checked where it is used, not kept up to date by events
+ * such as sched_switch: every event missed would leave a CPU with another
+ * task's verdict, and events are missed. A kernel may keep tasks out of
+ * tracing altogether: on the machines this is tested on, the VM's own agent
+ * (threads of PID 1) runs with every tracepoint silent, its switches out
+ * included, so a task switched in after it would run on the agent's verdict
+ * until its next traced switch; a program the kernel skips (a recursion miss)
+ * is an event missed too. A task moved to another cgroup is another case: the
+ * kernel switches its css_set pointer before the cgroup_attach_task
+ * tracepoint runs, and the task may run and call in between. Comparing the
+ * css_set pointer counts each call under the cgroups the kernel had the task
+ * in when the call was made. The epoch covers what neither pointer shows: a
+ * process added to a tree target by the loader, and (against a freed css_set's
+ * address being reused for another) every cgroup move.
  *
  * Configuration is read-only data set before load (const volatile), so the
  * verifier removes the branches a run does not use.
@@ -50,7 +66,6 @@ const volatile __u32 target_count = 0;
 const volatile __u64 target_cgroup_id[MAX_TARGETS] = {};
 const volatile __u32 target_cgroup_level[MAX_TARGETS] = {};
 const volatile bool have_pid_targets = false;
-const volatile __u32 nr_cpus = 1;
 /* The observer's own process: never counted, even when it runs inside a target. */
 const volatile __u32 observer_tgid = 0;
 /* The observer's pid namespace, by inode number, when it is not the initial one:
@@ -58,8 +73,21 @@ const volatile __u32 observer_tgid = 0;
 const volatile __u32 pidns_inum = 0;
 #define MAX_PIDNS_DEPTH 8
 
-/* What the task now running on each CPU is. */
-__u32 verdict[MAX_CPUS] = {};
+/* What each CPU last worked out, and for what: valid while the current task,
+ * its css_set and the epoch are the ones it names. Only its own CPU writes a
+ * slot (the syscall path runs with preemption off); one cache line each. */
+/* An anonymous type: the skeleton declares it with the data. */
+struct {
+	__u64 task;    /* the task_struct it was worked out for (0: none yet) */
+	__u64 cset;    /* that task's css_set at the time */
+	__u32 epoch;   /* `epoch` when the membership it read was read */
+	__u32 verdict;
+	__u64 pad[5];
+} verdicts[MAX_CPUS] = {};
+_Static_assert(sizeof(verdicts[0]) == 64, "one cache line per CPU");
+/* Bumped (atomically) when membership changes where neither pointer shows it:
+ * the loader adding a process to a tree, any task changing cgroups. */
+__u32 epoch = 0;
 
 /* counts[(target * ABIS + abi) * SLOTS + nr], one copy per CPU. */
 struct {
@@ -134,10 +162,10 @@ static __always_inline void bump(__u32 key, void *map)
 		*slot += 1;
 }
 
-/* The verdict for a task: plain loads through BTF, no helper calls. Walks
- * from the task's v2 cgroup up through css.parent->cgroup towards each
- * target, comparing ids. */
-static __always_inline __u32 verdict_for(struct task_struct *task)
+/* The verdict for a task in a css_set: plain loads through BTF, no helper
+ * calls. Walks from the set's v2 cgroup up through css.parent->cgroup towards
+ * each target, comparing ids. */
+static __always_inline __u32 verdict_for(struct task_struct *task, struct css_set *cset)
 {
 	__u32 own = pidns_inum == 0 ? task->tgid : ns_tgid(task);
 	if (observer_tgid != 0 && own == observer_tgid)
@@ -149,7 +177,7 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	bits->set = 0;
 	bits->undecided = 0;
 	if (target_count > 0) {
-		struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+		struct cgroup *cgrp = cset->dfl_cgrp;
 		for (__u32 i = 0; i < MAX_TARGETS; i++) {
 			if (i >= target_count)
 				break;
@@ -205,23 +233,34 @@ static __always_inline void count_one(__u32 target, __u64 nr, __u32 abi)
 }
 
 /* Everything but the fast path, in a subprogram so the fast path keeps few
- * registers (each one the JIT saves costs every call): a CPU whose verdict is
- * unknown (decided here and kept) or beyond the verdict slots (decided at every
- * call: slower, never wrong); numbers beyond the table (x32's included, whose
- * bit abi_of strips); tasks in several targets, each of which gets the call,
- * and the undecided ones, a loss each. */
+ * registers (each one the JIT saves costs every call): a CPU whose verdict was
+ * worked out for another task, css_set or epoch (worked out here and kept), or
+ * beyond the verdict slots (worked out at every call: slower, never wrong);
+ * numbers beyond the table (x32's included, whose bit abi_of strips); tasks in
+ * several targets, each of which gets the call, and the undecided ones, a
+ * loss each. `v` is VERDICT_UNKNOWN when it must be worked out. */
 static __noinline int count_slow(__u32 v, long id, bool btf)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	if (v == VERDICT_UNKNOWN) {
-		v = verdict_for(bpf_get_current_task_btf());
+		/* The epoch first, then what it guards: a process the loader adds after
+		 * this read bumps it, so a verdict that missed the addition is not kept. */
+		__u32 seen = epoch;
+		struct css_set *cset = task->cgroups;
+		v = verdict_for(task, cset);
 		__u32 cpu = bpf_get_smp_processor_id();
-		if (cpu < MAX_CPUS)
-			verdict[cpu & (MAX_CPUS - 1)] = v;
-		if (v == VERDICT_OUTSIDE)
+		if (cpu < MAX_CPUS && v != VERDICT_UNKNOWN) {
+			typeof(verdicts[0]) *mine = &verdicts[cpu & (MAX_CPUS - 1)];
+			mine->task = (__u64)task;
+			mine->cset = (__u64)cset;
+			mine->epoch = seen;
+			mine->verdict = v;
+		}
+		if (v == VERDICT_OUTSIDE || v == VERDICT_UNKNOWN)
 			return 0;
 	}
 	__u64 nr = (__u64)id;
-	__u32 abi = abi_of(&nr, btf);
+	__u32 abi = abi_of(task, &nr, btf);
 	__u32 set, undecided;
 	if ((v & VERDICT_KIND) == VERDICT_ONE) {
 		set = 1u << (((v - VERDICT_ONE) / (ABIS * SLOTS)) & (MAX_TARGETS - 1));
@@ -239,43 +278,38 @@ static __noinline int count_slow(__u32 v, long id, bool btf)
 	return 0;
 }
 
-/* `btf`: typed task reads are allowed (tp_btf), else CO-RE probe reads (raw_tp).
- * The path every call takes is kept short: a CPU-id read (inlined), one load
- * and compare for a task not observed; for a task in one target, its ABI
- * (TS_COMPAT: one helper call and one load) and one per-CPU counter bump. */
+/* `btf`: typed task reads are allowed (tp_btf), else CO-RE probe reads (raw_tp)
+ * for the ABI's status. The path every call takes is kept short: a CPU-id read
+ * (inlined), the current task (a helper call), its css_set pointer, three compares
+ * against what the CPU last worked out, and the verdict: for a task not
+ * observed, that is all; for a task in one target, its ABI (TS_COMPAT: one
+ * load) and one per-CPU counter bump. */
 static __always_inline int on_sys_enter(long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	if (cpu >= MAX_CPUS)
 		return count_slow(VERDICT_UNKNOWN, id, btf);
-	__u32 v = verdict[cpu & (MAX_CPUS - 1)];
+	struct task_struct *task = bpf_get_current_task_btf();
+	typeof(verdicts[0]) *last = &verdicts[cpu & (MAX_CPUS - 1)];
+	if (last->task != (__u64)task || last->cset != (__u64)task->cgroups || last->epoch != epoch)
+		return count_slow(VERDICT_UNKNOWN, id, btf);
+	__u32 v = last->verdict;
 	if (v == VERDICT_OUTSIDE)
 		return 0;
 	__u64 nr = (__u64)id;
 	if ((v & VERDICT_KIND) != VERDICT_ONE || nr >= SLOTS)
 		return count_slow(v, id, btf);
 	/* nr < SLOTS: not an x32 number, so abi_of only reads the compat status. */
-	__u32 abi = abi_of(&nr, btf);
+	__u32 abi = abi_of(task, &nr, btf);
 	bump(v - VERDICT_ONE + abi * SLOTS + (__u32)nr, &counts);
 	return 0;
 }
 
-static __always_inline int on_switch(struct task_struct *next)
+/* Membership may have changed for a task running anywhere: no CPU's verdict
+ * holds any longer. */
+static __always_inline int new_epoch(void)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu < MAX_CPUS)
-		verdict[cpu & (MAX_CPUS - 1)] = verdict_for(next);
-	return 0;
-}
-
-/* Membership may have changed for a task running anywhere: forget all verdicts. */
-static __always_inline int forget_verdicts(void)
-{
-	for (__u32 cpu = 0; cpu < MAX_CPUS; cpu++) {
-		if (cpu >= nr_cpus)
-			break;
-		verdict[cpu] = VERDICT_UNKNOWN;
-	}
+	__sync_fetch_and_add(&epoch, 1);
 	return 0;
 }
 
@@ -310,14 +344,11 @@ static __always_inline int on_exit(__u32 tgid, bool group_dead)
 
 /* The same programs twice: tp_btf normally, raw_tp where BTF-typed programs are
  * refused. raw_tp arguments are untyped, so those twins read them with CO-RE
- * probe reads, and a switch only marks the verdict unknown (the next syscall
- * works it out from the current task). */
+ * probe reads. */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, true); }
-SEC("tp_btf/sched_switch")
-int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next) { return on_switch(next); }
 SEC("tp_btf/cgroup_attach_task")
-int BPF_PROG(moved_btf) { return forget_verdicts(); }
+int BPF_PROG(moved_btf) { return new_epoch(); }
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 {
@@ -336,16 +367,8 @@ int BPF_PROG(count_raw, struct pt_regs *regs, long id)
 {
 	return on_sys_enter(id, false);
 }
-SEC("raw_tp/sched_switch")
-int BPF_PROG(switch_raw)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu < MAX_CPUS)
-		verdict[cpu & (MAX_CPUS - 1)] = VERDICT_UNKNOWN;
-	return 0;
-}
 SEC("raw_tp/cgroup_attach_task")
-int BPF_PROG(moved_raw) { return forget_verdicts(); }
+int BPF_PROG(moved_raw) { return new_epoch(); }
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
 {

@@ -9,11 +9,12 @@
  * cgroup is ever dropped silently: a cgroup that finds the queue empty has its
  * calls counted as `no slot`.
  *
- * As in syscount.bpf.c, the question "whose call is this?" is answered at
- * context switch: sched_switch stores the incoming task's slot in a per-CPU
- * verdict, so a syscall costs a verdict read, the ABI check and one atomic add
- * into a counter array that user space reads through mmap (no syscall per
- * read). Counters are shared by the CPUs (atomic adds), not per CPU: memory is
+ * As in syscount.bpf.c, the question "whose call is this?" is answered once
+ * per task and CPU: each CPU keeps the verdict it last worked out with the
+ * task, css_set and epoch it was worked out for, and checks all three against
+ * the current task before using it (why not at sched_switch: syscount.bpf.c).
+ * So a syscall costs those compares, the ABI check and one atomic add into a
+ * counter array that user space reads through mmap (no syscall per read). Counters are shared by the CPUs (atomic adds), not per CPU: memory is
  * N x rows x SF_SLOTS x 8 bytes whatever the CPU count.
  *
  * A container runtime's own set-up (runc's init stages, named "runc:[0:PARENT]",
@@ -47,13 +48,24 @@
 _Static_assert((SF_SLOTS & (SF_SLOTS - 1)) == 0 && SF_SLOTS > VERDICT_ROLE + ROLE_HANDOFF, "the verdict's kind lives below SF_SLOTS");
 _Static_assert((1ull << 16) * SF_ALL_ROWS * SF_SLOTS <= (1ull << 32), "65,536 slots' counter bases fit a verdict");
 
-const volatile __u32 nr_cpus = 1;
 /* The observer's own process: never counted. */
 const volatile __u32 observer_tgid = 0;
 /* --cgroup-root: only cgroups at or below this one are observed (0: every cgroup). */
 const volatile __u64 root_cgroup_id = 0;
 
-__u32 verdict[SF_MAX_CPUS] = {};
+/* What each CPU last worked out, and for what (syscount.bpf.c has the same). */
+/* An anonymous type: the skeleton declares it with the data. */
+struct {
+	__u64 task;    /* the task_struct it was worked out for (0: none, or forgotten) */
+	__u64 cset;    /* that task's css_set at the time */
+	__u32 epoch;   /* `epoch` when slot_of and the task's role were read */
+	__u32 verdict;
+	__u64 pad[5];
+} verdicts[SF_MAX_CPUS] = {};
+_Static_assert(sizeof(verdicts[0]) == 64, "one cache line per CPU");
+/* Bumped (atomically) by any task changing cgroups and by the loader releasing
+ * a slot: no verdict worked out before holds. */
+__u32 epoch = 0;
 
 /* cgroup id → slot. Sized by the loader (the number of slots). */
 struct {
@@ -191,13 +203,13 @@ static __always_inline __u32 task_role(struct task_struct *task)
 	return is_runtime(comm) ? ROLE_SETUP : ROLE_WORKLOAD;
 }
 
-static __always_inline __u32 verdict_for(struct task_struct *task)
+static __always_inline __u32 verdict_for(struct task_struct *task, struct css_set *cset)
 {
 	if (observer_tgid != 0 && task->tgid == observer_tgid)
 		return VERDICT_OUTSIDE;
 	if (task->flags & 0x00200000 /* PF_KTHREAD */)
 		return VERDICT_OUTSIDE;
-	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+	struct cgroup *cgrp = cset->dfl_cgrp;
 	if (root_cgroup_id != 0) {
 		/* Below the root? Compare ids on the way up (right inside a cgroup namespace too). */
 		struct cgroup *c = cgrp;
@@ -227,19 +239,20 @@ static __always_inline __u32 verdict_for(struct task_struct *task)
 	return (__u32)slot * SF_ALL_ROWS * SF_SLOTS + VERDICT_ROLE + task_role(task);
 }
 
+/* The current task's role changed (an exec, a filter installed): this CPU works
+ * its verdict out again. Only this CPU writes its slot. */
 static __always_inline int forget_this_cpu(void)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	if (cpu < SF_MAX_CPUS)
-		verdict[cpu & (SF_MAX_CPUS - 1)] = VERDICT_UNKNOWN;
+		verdicts[cpu & (SF_MAX_CPUS - 1)].task = 0;
 	return 0;
 }
 
 /* A runtime task's call: has a filter been installed on it since it was first seen?
  * From then on its calls are the hand-off. */
-static __always_inline __u32 runtime_row(void)
+static __always_inline __u32 runtime_row(struct task_struct *task)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct runtime_mark_value *mark = bpf_task_storage_get(&runtime_mark, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!mark)
 		return SF_ALL_RUNTIME_ROW;
@@ -265,16 +278,25 @@ static __always_inline void count_at(__u32 key)
 }
 
 /* Everything but the fast path, in a subprogram so the fast path keeps few
- * registers: a CPU whose verdict is unknown (decided here and kept) or beyond
- * the verdict slots (decided at every call), a cgroup without a slot, the
- * runtime's calls, x32 and out-of-table numbers. */
+ * registers: a CPU whose verdict was worked out for another task, css_set or
+ * epoch (worked out here and kept) or beyond the verdict slots (worked out at
+ * every call), a cgroup without a slot, the runtime's calls, x32 and
+ * out-of-table numbers. `v` is VERDICT_UNKNOWN when it must be worked out. */
 static __noinline int count_slow(__u32 v, long id, bool btf)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	if (v == VERDICT_UNKNOWN) {
-		v = verdict_for(bpf_get_current_task_btf());
+		__u32 seen = epoch; /* before what it guards (syscount.bpf.c) */
+		struct css_set *cset = task->cgroups;
+		v = verdict_for(task, cset);
 		__u32 cpu = bpf_get_smp_processor_id();
-		if (cpu < SF_MAX_CPUS)
-			verdict[cpu & (SF_MAX_CPUS - 1)] = v;
+		if (cpu < SF_MAX_CPUS) {
+			typeof(verdicts[0]) *mine = &verdicts[cpu & (SF_MAX_CPUS - 1)];
+			mine->task = (__u64)task;
+			mine->cset = (__u64)cset;
+			mine->epoch = seen;
+			mine->verdict = v;
+		}
 	}
 	if (v == VERDICT_OUTSIDE)
 		return 0;
@@ -286,9 +308,9 @@ static __noinline int count_slow(__u32 v, long id, bool btf)
 	__u64 nr = (__u64)id;
 	__u32 row;
 	if (role == ROLE_WORKLOAD)
-		row = abi_of(&nr, btf);
+		row = abi_of(task, &nr, btf);
 	else if (role == ROLE_SETUP)
-		row = runtime_row();
+		row = runtime_row(task);
 	else
 		row = SF_ALL_HANDOFF_ROW;
 	if (nr >= SF_SLOTS) {
@@ -299,32 +321,34 @@ static __noinline int count_slow(__u32 v, long id, bool btf)
 	return 0;
 }
 
-/* The path every call takes: a CPU-id read and one load and compare for a task
- * not observed; for a workload's task, its ABI (TS_COMPAT) and one atomic add. */
+/* The path every call takes: a CPU-id read (inlined), the current task (a
+ * helper call), its css_set pointer and three compares against what the CPU last worked out; for
+ * a task not observed that is all, for a workload's task its ABI (TS_COMPAT)
+ * and one atomic add. */
 static __always_inline int on_sys_enter(long id, bool btf)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	if (cpu >= SF_MAX_CPUS)
 		return count_slow(VERDICT_UNKNOWN, id, btf);
-	__u32 v = verdict[cpu & (SF_MAX_CPUS - 1)];
+	struct task_struct *task = bpf_get_current_task_btf();
+	typeof(verdicts[0]) *last = &verdicts[cpu & (SF_MAX_CPUS - 1)];
+	if (last->task != (__u64)task || last->cset != (__u64)task->cgroups || last->epoch != epoch)
+		return count_slow(VERDICT_UNKNOWN, id, btf);
+	__u32 v = last->verdict;
 	if (v == VERDICT_OUTSIDE)
 		return 0;
 	__u64 nr = (__u64)id;
 	if ((v & VERDICT_KIND) != VERDICT_ROLE + ROLE_WORKLOAD || nr >= SF_SLOTS)
 		return count_slow(v, id, btf);
 	/* nr < SF_SLOTS: not an x32 number, so abi_of only reads the compat status. */
-	__u32 abi = abi_of(&nr, btf);
+	__u32 abi = abi_of(task, &nr, btf);
 	count_at((v & ~(__u32)VERDICT_KIND) + abi * SF_SLOTS + (__u32)nr);
 	return 0;
 }
 
-static __always_inline int forget_verdicts(void)
+static __always_inline int new_epoch(void)
 {
-	for (__u32 cpu = 0; cpu < SF_MAX_CPUS; cpu++) {
-		if (cpu >= nr_cpus)
-			break;
-		verdict[cpu] = VERDICT_UNKNOWN;
-	}
+	__sync_fetch_and_add(&epoch, 1);
 	return 0;
 }
 
@@ -352,16 +376,8 @@ static __always_inline int on_rmdir(struct cgroup *cgrp)
 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(all_count_btf, struct pt_regs *regs, long id) { return on_sys_enter(id, true); }
-SEC("tp_btf/sched_switch")
-int BPF_PROG(all_switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	__u32 cpu = bpf_get_smp_processor_id();
-	if (cpu < SF_MAX_CPUS)
-		verdict[cpu & (SF_MAX_CPUS - 1)] = verdict_for(next);
-	return 0;
-}
 SEC("tp_btf/cgroup_attach_task")
-int BPF_PROG(all_moved_btf) { return forget_verdicts(); }
+int BPF_PROG(all_moved_btf) { return new_epoch(); }
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(all_exec_btf, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {

@@ -14,4 +14,8 @@ int sf_keep_libbpf_log(enum libbpf_print_level level, const char *fmt, va_list a
  * page never reach sys_enter); looked up once, since each lookup parses the kernel's BTF. */
 bool sf_kernel_emulates_vsyscall(void);
 
+/* Runs the kernel skipped of the loaded ones among `progs` (their recursion misses: a
+ * program already running on that CPU), summed: each a call not counted. */
+uint64_t sf_runs_skipped(struct bpf_program *const *progs, int n);
+
 #endif

@@ -46,6 +46,31 @@ bool sf_kernel_emulates_vsyscall(void)
 	return known;
 }
 
+uint64_t sf_runs_skipped(struct bpf_program *const *progs, int n)
+{
+	uint64_t skipped = 0;
+	for (int i = 0; i < n; i++) {
+		int fd = progs[i] ? bpf_program__fd(progs[i]) : -1;
+		if (fd < 0)
+			continue; /* not loaded */
+		struct bpf_prog_info info = {};
+		uint32_t len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			skipped += info.recursion_misses;
+	}
+	return skipped;
+}
+
+uint64_t sf_observer_skipped(struct sf_observer *obs)
+{
+	struct bpf_program *progs[] = { obs->skel->progs.count_btf, obs->skel->progs.count_raw,
+#ifdef __x86_64__
+					obs->skel->progs.vsyscall_btf, obs->skel->progs.vsyscall_raw,
+#endif
+	};
+	return sf_runs_skipped(progs, (int)(sizeof(progs) / sizeof(progs[0])));
+}
+
 void sf_start_libbpf_log(void)
 {
 	libbpf_log_len = 0;
@@ -74,7 +99,6 @@ static int load(struct sf_observer *obs, bool btf, const uint64_t *ids, const ui
 			pid_targets = true;
 	}
 	skel->rodata->have_pid_targets = pid_targets;
-	skel->rodata->nr_cpus = (uint32_t)obs->ncpus;
 	skel->rodata->observer_tgid = (uint32_t)getpid();
 	/* Our pid namespace, when it is not the initial one (PROC_PID_INIT_INO): the
 	 * eBPF side then numbers processes as this namespace does. */
@@ -82,12 +106,12 @@ static int load(struct sf_observer *obs, bool btf, const uint64_t *ids, const ui
 	if (stat("/proc/self/ns/pid", &ns) == 0 && ns.st_ino != 0xEFFFFFFCU)
 		skel->rodata->pidns_inum = (uint32_t)ns.st_ino;
 	/* One set of programs: tp_btf, or the raw_tp twins. Fork/exit only for process trees. */
-	struct bpf_program *btf_progs[] = { skel->progs.count_btf, skel->progs.switch_btf, skel->progs.moved_btf,
-					    skel->progs.fork_btf, skel->progs.exit_btf };
-	struct bpf_program *raw_progs[] = { skel->progs.count_raw, skel->progs.switch_raw, skel->progs.moved_raw,
-					    skel->progs.fork_raw, skel->progs.exit_raw };
-	for (int i = 0; i < 5; i++) {
-		bool wanted = i < 3 || pid_targets;
+	struct bpf_program *btf_progs[] = { skel->progs.count_btf, skel->progs.moved_btf, skel->progs.fork_btf,
+					    skel->progs.exit_btf };
+	struct bpf_program *raw_progs[] = { skel->progs.count_raw, skel->progs.moved_raw, skel->progs.fork_raw,
+					    skel->progs.exit_raw };
+	for (int i = 0; i < 4; i++) {
+		bool wanted = i < 2 || pid_targets;
 		bpf_program__set_autoload(btf_progs[i], btf && wanted);
 		bpf_program__set_autoload(raw_progs[i], !btf && wanted);
 	}
@@ -165,8 +189,10 @@ int sf_observer_add_process(struct sf_observer *obs, uint32_t tgid, uint32_t tar
 	bpf_map__lookup_elem(obs->skel->maps.tasks, &tgid, sizeof(tgid), &value, sizeof(value), 0);
 	value |= 1u << target;
 	int rc = bpf_map__update_elem(obs->skel->maps.tasks, &tgid, sizeof(tgid), &value, sizeof(value), BPF_ANY);
-	/* Tasks already running were judged before they joined: judge again. */
-	memset(obs->skel->bss->verdict, 0, sizeof(obs->skel->bss->verdict));
+	/* Tasks already running were judged before they joined: a new epoch, after the
+	 * update, so a verdict worked out from the map before it is not kept (the
+	 * eBPF side reads the epoch before the map). */
+	__atomic_fetch_add(&obs->skel->bss->epoch, 1, __ATOMIC_SEQ_CST);
 	return rc;
 }
 

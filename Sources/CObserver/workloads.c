@@ -50,7 +50,6 @@ int sf_workloads_open(struct sf_workloads **out, uint32_t slots, uint64_t root_c
 		free(w);
 		return -e;
 	}
-	skel->rodata->nr_cpus = (uint32_t)w->ncpus;
 	skel->rodata->observer_tgid = (uint32_t)getpid();
 	skel->rodata->root_cgroup_id = root_cgroup_id;
 	bpf_map__set_max_entries(skel->maps.slot_of, slots);
@@ -105,7 +104,7 @@ uint64_t sf_workloads_map_bytes(const struct sf_workloads *w)
 	return (uint64_t)w->counts_bytes                       /* counters */
 	       + slots * (8 + 4) + slots * 4 + slots * 8        /* slot_of, free_slots, gone: keys and values */
 	       + slots * (8 + SF_ALL_PATH_MAX)                  /* names */
-	       + (uint64_t)SF_MAX_CPUS * 4                      /* verdicts */
+	       + (uint64_t)SF_MAX_CPUS * 64 + 4                 /* verdicts, epoch */
 	       + (uint64_t)w->ncpus * SF_ALL_HEALTH * 8;        /* health */
 }
 
@@ -157,7 +156,19 @@ int sf_workloads_release(struct sf_workloads *w, uint64_t id, uint32_t slot)
 	volatile uint64_t *row = w->counts + (size_t)slot * SF_ALL_ROWS * SF_SLOTS;
 	for (size_t i = 0; i < (size_t)SF_ALL_ROWS * SF_SLOTS; i++)
 		row[i] = 0;
+	/* No verdict that names the slot may outlive it. */
+	__atomic_fetch_add(&w->skel->bss->epoch, 1, __ATOMIC_SEQ_CST);
 	return bpf_map__update_elem(w->skel->maps.free_slots, NULL, 0, &slot, sizeof(slot), BPF_ANY);
+}
+
+uint64_t sf_workloads_skipped(struct sf_workloads *w)
+{
+	struct bpf_program *progs[] = { w->skel->progs.all_count_btf,
+#ifdef __x86_64__
+					w->skel->progs.all_vsyscall_btf,
+#endif
+	};
+	return sf_runs_skipped(progs, (int)(sizeof(progs) / sizeof(progs[0])));
 }
 
 int sf_workloads_health(struct sf_workloads *w, uint64_t *health)

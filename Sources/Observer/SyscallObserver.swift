@@ -175,6 +175,7 @@ public final class SyscallObserver {
         let rc = sf_observer_read(handle, &counts, &lost)
         guard rc == 0 else { throw ObserverError("reading the counters failed: \(String(cString: strerror(-rc)))", kind: .failed(errno: -rc)) }
         let kernel = KernelRelease.current
+        let skipped = sf_observer_skipped(handle)
         return targets.enumerated().map { index, target in
             var recording = Recording(target: target.description, seconds: seconds, kernel: kernel)
             for (abiIndex, abi) in Self.abis.prefix(Int(SF_ABIS)).enumerated() {
@@ -192,7 +193,8 @@ public final class SyscallObserver {
             let lostBase = index * Int(SF_LOST_KINDS)
             recording.lost = .init(beyondTable: lost[lostBase + Int(SF_LOST_BEYOND_TABLE)],
                                    untrackedProcesses: lost[lostBase + Int(SF_LOST_UNTRACKED)],
-                                   tooDeep: lost[lostBase + Int(SF_LOST_TOO_DEEP)])
+                                   tooDeep: lost[lostBase + Int(SF_LOST_TOO_DEEP)],
+                                   skippedByKernel: skipped)
             return recording
         }
     }

@@ -27,8 +27,10 @@ public final class WorkloadObserver {
         public var beyondTable: UInt64
         /// Removed cgroups whose release the kernel's queue could not hold (their slot is reclaimed by a rescan).
         public var goneDropped: UInt64
-        /// Task switches too far below --cgroup-root to check (their calls are not counted).
+        /// Verdicts worked out for tasks too far below --cgroup-root to check (their calls are not counted).
         public var tooDeep: UInt64
+        /// Calls the kernel did not run the counting program for (recursion misses): not attributable.
+        public var skipped: UInt64 = 0
     }
 
     private var handle: OpaquePointer?
@@ -129,6 +131,7 @@ public final class WorkloadObserver {
         var values = [UInt64](repeating: 0, count: Int(SF_ALL_HEALTH))
         if let handle { _ = sf_workloads_health(handle, &values) }
         return Health(noSlot: values[Int(SF_ALL_NO_SLOT)], beyondTable: values[Int(SF_ALL_BEYOND_TABLE)],
-                      goneDropped: values[Int(SF_ALL_GONE_DROPPED)], tooDeep: values[Int(SF_ALL_TOO_DEEP)])
+                      goneDropped: values[Int(SF_ALL_GONE_DROPPED)], tooDeep: values[Int(SF_ALL_TOO_DEEP)],
+                      skipped: handle.map { sf_workloads_skipped($0) } ?? 0)
     }
 }

@@ -46,16 +46,21 @@ public struct Recording: Codable, Equatable, Sendable {
         public var untrackedProcesses: UInt64
         /// Calls of tasks more than 32 cgroup levels below a cgroup target: not checked, not counted.
         public var tooDeep: UInt64
+        /// Calls anywhere on the host that the kernel did not run the counting program for (a
+        /// recursion miss: the program already running on that CPU). Not attributable: any of
+        /// them may have been this target's, so a nonzero figure means the counts may be short.
+        public var skippedByKernel: UInt64
 
-        public init(beyondTable: UInt64 = 0, untrackedProcesses: UInt64 = 0, tooDeep: UInt64 = 0) {
+        public init(beyondTable: UInt64 = 0, untrackedProcesses: UInt64 = 0, tooDeep: UInt64 = 0, skippedByKernel: UInt64 = 0) {
             self.beyondTable = beyondTable
             self.untrackedProcesses = untrackedProcesses
             self.tooDeep = tooDeep
+            self.skippedByKernel = skippedByKernel
         }
 
-        public var isZero: Bool { beyondTable == 0 && untrackedProcesses == 0 && tooDeep == 0 }
+        public var isZero: Bool { beyondTable == 0 && untrackedProcesses == 0 && tooDeep == 0 && skippedByKernel == 0 }
 
-        enum CodingKeys: String, CodingKey { case beyondTable, untrackedProcesses, tooDeep }
+        enum CodingKeys: String, CodingKey { case beyondTable, untrackedProcesses, tooDeep, skippedByKernel }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -63,6 +68,7 @@ public struct Recording: Codable, Equatable, Sendable {
             untrackedProcesses = try c.decode(UInt64.self, forKey: .untrackedProcesses)
             // Recordings written before this field existed have none.
             tooDeep = try c.decodeIfPresent(UInt64.self, forKey: .tooDeep) ?? 0
+            skippedByKernel = try c.decodeIfPresent(UInt64.self, forKey: .skippedByKernel) ?? 0
         }
     }
 
@@ -95,6 +101,7 @@ public struct Recording: Codable, Equatable, Sendable {
         lost.beyondTable += other.lost.beyondTable
         lost.untrackedProcesses += other.lost.untrackedProcesses
         lost.tooDeep += other.lost.tooDeep
+        lost.skippedByKernel += other.lost.skippedByKernel
         if let setup = other.runtimeSetup {
             for (name, n) in setup { runtimeSetup = runtimeSetup ?? [:]; runtimeSetup![name, default: 0] += n }
         }

@@ -59,10 +59,10 @@ final class AgentMetrics: @unchecked Sendable {
         }
         let health = report.health
         for (reason, total) in [("no_slot", health.noSlot), ("beyond_table", health.beyondTable),
-                                ("unnamed_cgroup", session.unnamedCalls)] {
+                                ("unnamed_cgroup", session.unnamedCalls), ("skipped_by_kernel", health.skipped)] {
             var entry = uncounted[reason] ?? (registry.makeCounter(
                 name: "seccomp_forge_uncounted_calls_total", labels: [("reason", reason)],
-                help: "Calls the agent could not count: no free slot, a number beyond the table, a cgroup gone before it was named."), 0)
+                help: "Calls the agent could not count: no free slot, a number beyond the table, a cgroup gone before it was named, a program run the kernel skipped."), 0)
             if total > entry.total {
                 entry.counter.increment(by: Int64(clamping: total - entry.total))
                 entry.total = total

@@ -196,12 +196,13 @@ struct ObserveCommand: ParsableCommand {
             if let signal = session.stoppedBySignal { note("Stopped by signal \(signal); everything gathered is written.") }
             note("\(report.workloads) workloads; \(report.files.count) recordings and profiles in \(outDir ?? ".")")
         }
-        if health.noSlot > 0 || health.beyondTable > 0 || health.goneDropped > 0 || session.unnamedCalls > 0, !quiet {
-            note("warning: not counted: \(health.noSlot) calls of cgroups that found every slot taken (raise --max-workloads), \(health.beyondTable) calls with numbers beyond the table, \(session.unnamedCalls) calls of cgroups gone before they could be named; \(health.goneDropped) removals missed")
+        if health.noSlot > 0 || health.beyondTable > 0 || health.goneDropped > 0 || session.unnamedCalls > 0 || health.skipped > 0, !quiet {
+            note("warning: not counted: \(health.noSlot) calls of cgroups that found every slot taken (raise --max-workloads), \(health.beyondTable) calls with numbers beyond the table, \(session.unnamedCalls) calls of cgroups gone before they could be named, \(health.skipped) calls the kernel did not run the counting program for; \(health.goneDropped) removals missed")
         }
         if json {
             FileHandle.standardOutput.write(JSONFile.encode(AllSummary(workloads: report.workloads, files: report.files, noSlotCalls: health.noSlot,
-                                                                        beyondTableCalls: health.beyondTable, unnamedCalls: session.unnamedCalls)))
+                                                                        beyondTableCalls: health.beyondTable, unnamedCalls: session.unnamedCalls,
+                                                                        skippedCalls: health.skipped)))
         }
     }
 
@@ -211,6 +212,7 @@ struct ObserveCommand: ParsableCommand {
         var noSlotCalls: UInt64
         var beyondTableCalls: UInt64
         var unnamedCalls: UInt64
+        var skippedCalls: UInt64
     }
 
     private func observe(_ session: ObservationSession, seconds: Double?) throws {
@@ -265,13 +267,14 @@ struct ObserveCommand: ParsableCommand {
             if !quiet && !json {
                 note("Observed syscalls: \(allNames.joined(separator: " "))")
                 if !recording.lost.isZero {
-                    note("warning: not counted: \(recording.lost.beyondTable) calls with numbers beyond the counter table, \(recording.lost.untrackedProcesses) processes the tree map could not hold, \(recording.lost.tooDeep) calls of tasks more than 32 cgroup levels below the target")
+                    note("warning: not counted: \(recording.lost.beyondTable) calls with numbers beyond the counter table, \(recording.lost.untrackedProcesses) processes the tree map could not hold, \(recording.lost.tooDeep) calls of tasks more than 32 cgroup levels below the target, \(recording.lost.skippedByKernel) calls on the host the kernel did not run the counting program for (any may be the target's)")
                 }
                 note("Saved profile to \(path) (\(allNames.count) syscalls, \(recording.totalCalls) calls; counts in \(recordingPath))")
             }
             summaries.append(TargetSummary(target: recording.target, profile: path, recording: recordingPath, calls: recording.totalCalls,
                                            syscalls: allNames, lostCalls: recording.lost.beyondTable,
-                                           untrackedProcesses: recording.lost.untrackedProcesses))
+                                           untrackedProcesses: recording.lost.untrackedProcesses,
+                                           skippedCalls: recording.lost.skippedByKernel))
         }
         if json {
             // Through Codable: a target or path with a quote or a backslash stays valid JSON.
@@ -326,6 +329,7 @@ struct ObserveCommand: ParsableCommand {
         var syscalls: [String]
         var lostCalls: UInt64
         var untrackedProcesses: UInt64
+        var skippedCalls: UInt64
     }
 
     struct Summary: Encodable {

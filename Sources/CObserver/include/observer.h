@@ -43,6 +43,10 @@ enum sf_attach_kind sf_observer_attach_kind(const struct sf_observer *obs);
  */
 int sf_observer_read(struct sf_observer *obs, uint64_t *counts, uint64_t *lost);
 
+/* Calls the kernel did not run the counting program for (recursion misses of the
+ * sys_enter and vsyscall programs), on any task: none is attributable to a target. */
+uint64_t sf_observer_skipped(struct sf_observer *obs);
+
 /* Detaches and unloads everything. */
 void sf_observer_close(struct sf_observer *obs);
 

@@ -41,7 +41,7 @@
 #define SF_ALL_NO_SLOT 0        /* calls of cgroups that found every slot taken */
 #define SF_ALL_BEYOND_TABLE 1   /* numbers at or above SF_SLOTS */
 #define SF_ALL_GONE_DROPPED 2   /* removed cgroups the release queue could not hold */
-#define SF_ALL_TOO_DEEP 3       /* task switches more than SF_MAX_DEPTH levels below --cgroup-root, not checked */
+#define SF_ALL_TOO_DEEP 3       /* verdicts for tasks more than SF_MAX_DEPTH levels below --cgroup-root, not checked */
 #define SF_ALL_HEALTH 4
 
 #endif

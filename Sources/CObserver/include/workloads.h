@@ -38,6 +38,9 @@ int sf_workloads_name(struct sf_workloads *w, uint64_t id, char *path, size_t si
 /* Forgets a drained cgroup: zeroes its slot's counters and puts the slot back in the free queue. */
 int sf_workloads_release(struct sf_workloads *w, uint64_t id, uint32_t slot);
 
+/* Calls the kernel did not run the counting program for (its recursion misses). */
+uint64_t sf_workloads_skipped(struct sf_workloads *w);
+
 /* health[SF_ALL_HEALTH], summed over CPUs. */
 int sf_workloads_health(struct sf_workloads *w, uint64_t *health);
 
