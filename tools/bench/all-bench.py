@@ -33,6 +33,7 @@ parser.add_argument("--count", type=int, default=1_000_000)
 parser.add_argument("--loop")
 parser.add_argument("--loop-rounds", type=int, default=12)
 parser.add_argument("--markdown")
+parser.add_argument("--before", help="another seccomp-observe build, timed in the same per-call rounds (its arm is marked 'before')")
 args = parser.parse_args()
 
 if os.geteuid() != 0:
@@ -143,6 +144,9 @@ try:
     ratio = rows["seccomp-observe --all"][2] / empty_added if empty_added > 0 else float("nan")
     per_call = None
     if args.loop:
+        if args.before:
+            arms["seccomp-observe --all (before)"] = lambda: background(
+                [args.before, "--all", "--out-dir", os.path.join(scratch, "before"), "--interval", "10s"], "Observing every cgroup")
         per_call, _ = paired(arms, lambda: syscall_loop(target, args.loop), args.loop_rounds, stop,
                              lambda line: print("per call: " + line, file=sys.stderr))
 

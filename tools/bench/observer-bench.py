@@ -34,6 +34,7 @@ parser.add_argument("--loop")
 parser.add_argument("--least")
 parser.add_argument("--loop-rounds", type=int, default=12)
 parser.add_argument("--markdown")
+parser.add_argument("--before", help="another seccomp-observe build, timed in the same rounds (its arms are marked 'before')")
 args = parser.parse_args()
 
 for path in (args.observe, args.attach_empty, args.empty_object):
@@ -95,6 +96,9 @@ try:
             "seccomp-observe": arms["seccomp-observe"],
             "seccomp-observe, calls outside its target": arms["seccomp-observe, dd outside its target"],
         }
+        if args.before:
+            loop_arms["seccomp-observe (before)"] = lambda: background([args.before, "--cgroup", target, "-o", f"{scratch}/b.seccomp.json"], "Tracing syscalls")
+            loop_arms["seccomp-observe, calls outside its target (before)"] = lambda: background([args.before, "--cgroup", outside, "-o", f"{scratch}/bo.seccomp.json"], "Tracing syscalls")
         if args.least:
             loop_arms["least exact counter (reference)"] = lambda: background([args.attach_empty, args.least], "attached")
         per_call, per_round = paired(loop_arms, lambda: syscall_loop(target, args.loop), args.loop_rounds, stop,
