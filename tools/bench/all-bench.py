@@ -109,10 +109,10 @@ def stop(p):
         return ""
 
 
-def all_observer(out_dir, interval="10s", listen=None):
+def all_observer(out_dir, interval="10s", listen=None, binary=None):
     os.makedirs(out_dir, exist_ok=True)
     extra = ["--listen", listen] if listen else []
-    return background([args.observe, "--all", "--out-dir", out_dir, "--interval", interval] + extra, "Observing every cgroup")
+    return background([binary or args.observe, "--all", "--out-dir", out_dir, "--interval", interval] + extra, "Observing every cgroup")
 
 
 def scrape(address):
@@ -145,8 +145,7 @@ try:
     per_call = None
     if args.loop:
         if args.before:
-            arms["seccomp-observe --all (before)"] = lambda: background(
-                [args.before, "--all", "--out-dir", os.path.join(scratch, "before"), "--interval", "10s"], "Observing every cgroup")
+            arms["seccomp-observe --all (before)"] = lambda: all_observer(os.path.join(scratch, "before"), binary=args.before)
         per_call, _ = paired(arms, lambda: syscall_loop(target, args.loop), args.loop_rounds, stop,
                              lambda line: print("per call: " + line, file=sys.stderr))
 

@@ -15,8 +15,11 @@ carries its start-up and every interrupt of a 0.4 s run, and moves by more than
 the differences measured here from run to run; the fastest block moves by 1-2 ns
 per call between runs. That measurement also runs a
 reference (--least, bpf/least-counter.bpf.c): the least work any exact per-call
-counter does — one load to ask whether the task is observed, the TS_COMPAT read,
-one increment — so the goal can be read against what counting itself costs.
+counter does — the current task and its css_set checked against what the CPU
+last worked out (a switch may go untraced, a task may change cgroups between
+two calls), the TS_COMPAT read, one increment — so the goal can be read against
+what counting itself costs. --before BIN adds another build's arms to the same
+rounds, for a before/after figure that the machine's drift does not blur.
 
 Usage: observer-bench.py SECCOMP_OBSERVE ATTACH_EMPTY EMPTY_OBJECT [--loop SYSCALL_LOOP --least OBJECT]
        [--rounds R] [--loop-rounds R] [--count N] [--markdown FILE]
