@@ -11,6 +11,9 @@ extension Profile {
     /// repeated keys (the last counts), unknown keys. With `strict`, those are errors.
     public static func decodeReporting(_ data: Data, source: String, strict: Bool = false) throws(ProfileLoadError)
         -> (profile: Profile, warnings: [String]) {
+        if let problem = JSONBounds.problem(in: data) {
+            throw ProfileLoadError(source: source, problems: [problem])
+        }
         var input = data
         var warnings: [String] = []
         if let (normalized, findings) = ProfileKeys.normalize(data) {
@@ -176,5 +179,41 @@ public enum JSONFile {
         var data = (try? encoder.encode(value)) ?? Data()
         data.append(0x0a)
         return data
+    }
+}
+
+/// What a profile's JSON may be before any parser recursing over it sees it: untrusted
+/// text nested thousands of levels deep would exhaust a recursive parser's stack. A
+/// seccomp profile nests 5 levels (syscalls, a rule, args, an argument); 64 is far
+/// beyond any real one. Sizes: Docker's default is 20 KB; 64 MiB is far beyond that.
+public enum JSONBounds {
+    public static let maxDepth = 64
+    public static let maxBytes = 64 << 20
+
+    /// The first way `data` exceeds the bounds, located, or nil.
+    public static func problem(in data: Data) -> ProfileError? {
+        if data.count > maxBytes {
+            return ProfileError("", "the file is \(data.count) bytes; a profile may be at most \(maxBytes) (64 MiB)")
+        }
+        var depth = 0, inString = false, escaped = false, offset = 0
+        for byte in data {
+            defer { offset += 1 }
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maxDepth {
+                    let (line, column) = Profile.lineAndColumn(ofByte: offset, in: data)
+                    return ProfileError("", "JSON nested deeper than \(maxDepth) levels at line \(line), column \(column) (a seccomp profile nests 5)")
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return nil
     }
 }

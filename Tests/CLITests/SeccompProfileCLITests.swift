@@ -133,6 +133,20 @@ final class SeccompProfileCLITests: XCTestCase {
         try assertBadInput(["validate", p], "p.json: malformed JSON at line 3,")
     }
 
+    /// Untrusted text nested far deeper than any profile is refused with a line, not a crash
+    /// (50,000 levels once exhausted the stack of the parser that reads profiles as Docker does).
+    func testDeeplyNestedJSONIsRefusedNotACrash() throws {
+        for (depth, open, close) in [(50_000, "[", "]"), (50_000, "{\"a\":", "}"), (65, "[", "]")] {
+            let text = #"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": "# + String(repeating: open, count: depth) + "1"
+                + String(repeating: close, count: depth) + "}"
+            let p = try profile(text, named: "deep.json")
+            try assertBadInput(["validate", p], "deep.json: JSON nested deeper than 64 levels at line 1,")
+        }
+        // Brackets inside strings are not nesting.
+        let quoted = try profile(#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW", "comment": ""# + String(repeating: "[", count: 5000) + #""}]}"#, named: "quoted.json")
+        XCTAssertEqual(try run(["validate", quoted]).status, 0)
+    }
+
     func testWrongTypeIsNamedByPath() throws {
         let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ALLOW", "args": [{"index": "zero", "value": 1, "op": "SCMP_CMP_EQ"}]"#))
         try assertBadInput(["validate", p], "syscalls[1].args[0].index: expected a non-negative integer")
