@@ -36,8 +36,6 @@ struct ToolProcess {
         return (process, out, err)
     }
 
-    /// Polls `condition` every 10 ms for up to `seconds`; returns whether it came true.
-    @discardableResult
     /// The gate a kernel test class opens with: root (`rootFor` says why), BTF, the tools it
     /// runs (`install` says how to get them) and any `more` it needs (a reason when it is
     /// missing). In CI a missing piece is a failure; elsewhere a skip that names it.
@@ -53,6 +51,8 @@ struct ToolProcess {
         }
     }
 
+    /// Polls `condition` every 10 ms for up to `seconds`; returns whether it came true.
+    @discardableResult
     static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {
