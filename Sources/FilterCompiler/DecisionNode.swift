@@ -7,6 +7,12 @@ import Synchronization
 /// graph whose branches share continuations (a rule's failed condition falls to
 /// the next rule) stays as small as the rules — never a tree that doubles with
 /// each rule. The emitter lays each node out once.
+///
+/// The table that shares them belongs to one graph's construction, not to the
+/// process: `DecisionNode.interning { ... }` (as each `FilterCompiler.compile`
+/// does) gives the nodes built inside it, on that task, a table of their own, so
+/// compiles running at once never see each other's nodes. Outside any such scope
+/// nodes are not shared (each is distinct, and equal only to itself).
 public final class DecisionNode: Hashable, @unchecked Sendable, CustomStringConvertible {
     public enum Kind: Hashable, Sendable {
         case ret(SeccompAction)
@@ -41,20 +47,26 @@ public final class DecisionNode: Hashable, @unchecked Sendable, CustomStringConv
         intern(.branch(op: op, k: k, ifTrue: ifTrue, ifFalse: ifFalse))
     }
 
-    private static let table = Mutex<[Kind: DecisionNode]>([:])
+    /// The nodes built so far in one `interning` scope (child tasks of the scope share it: locked).
+    final class Interner: Sendable {
+        let nodes = Mutex<[Kind: DecisionNode]>([:])
+    }
+
+    @TaskLocal static var interner: Interner?
+
+    /// Runs `body` with a table of its own for the nodes it builds.
+    public static func interning<T>(_ body: () -> T) -> T {
+        $interner.withValue(Interner(), operation: body)
+    }
 
     private static func intern(_ kind: Kind) -> DecisionNode {
-        table.withLock { nodes in
+        guard let interner else { return DecisionNode(kind) }
+        return interner.nodes.withLock { nodes in
             if let node = nodes[kind] { return node }
             let node = DecisionNode(kind)
             nodes[kind] = node
             return node
         }
-    }
-
-    /// Forgets the interned nodes (each compile starts afresh; nodes still held stay valid).
-    static func resetInterning() {
-        table.withLock { $0.removeAll(keepingCapacity: true) }
     }
 
     public var description: String {

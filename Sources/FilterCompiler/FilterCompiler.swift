@@ -95,8 +95,15 @@ public enum CompileError: Error, Equatable, CustomStringConvertible {
 public enum FilterCompiler {
     /// `frequencies`: observed calls per syscall name, to shorten the common paths.
     public static func compile(_ policy: Policy, frequencies: [String: Double]? = nil) throws(CompileError) -> CompiledFilter {
+        // Each compile shares nodes in a table of its own (DecisionNode.interning).
+        let outcome = DecisionNode.interning { () -> Result<CompiledFilter, CompileError> in
+            do throws(CompileError) { return .success(try compileGraph(policy, frequencies: frequencies)) } catch { return .failure(error) }
+        }
+        return try outcome.get()
+    }
+
+    private static func compileGraph(_ policy: Policy, frequencies: [String: Double]?) throws(CompileError) -> CompiledFilter {
         guard !policy.architectures.isEmpty else { throw CompileError.noArchitectures }
-        DecisionNode.resetInterning()
         let plans = policy.architectures.map { plan(for: $0, policy: policy) }
         if policy.unconfined {
             // No filter, as Docker reads `{}`: every call of every architecture allowed.

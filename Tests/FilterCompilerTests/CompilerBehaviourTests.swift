@@ -1,7 +1,9 @@
 import CBPF
+import Foundation
 import FilterCompiler
 import SeccompProfile
 import SyscallTable
+import Synchronization
 import XCTest
 
 /// The compiler's layout rules, checked by running its output in the emulator
@@ -145,5 +147,26 @@ final class CompilerBehaviourTests: XCTestCase {
         XCTAssertTrue(listing.contains("return ALLOW"), listing)
         XCTAssertTrue(listing.contains("return ERRNO(1)"), listing)
         XCTAssertTrue(listing.contains("return KILL_PROCESS"), listing)
+    }
+
+    /// Compiles running at once in one process each share nodes in a table of their own:
+    /// the programs are the ones each compile makes alone.
+    func testConcurrentCompilesMakeTheProgramsEachMakesAlone() throws {
+        var generator = SeededGenerator(seed: 2026_12_04)
+        let target = ResolutionTarget(architectures: [.x86_64, .x86, .x32], native: .x86_64, kernel: KernelVersion(major: 6, minor: 18))
+        let policies = try (0..<16).map { round in
+            try PolicyResolver.resolve(RandomProfile.make(using: &generator), for: target, source: "random profile \(round)")
+        }
+        let alone = try policies.map { try FilterCompiler.compile($0).program.instructions }
+        let together = Mutex<[(Int, [Instruction]?)]>([])
+        DispatchQueue.concurrentPerform(iterations: policies.count * 4) { i in
+            let program = try? FilterCompiler.compile(policies[i % policies.count]).program.instructions
+            together.withLock { $0.append((i % policies.count, program)) }
+        }
+        let results = together.withLock { $0 }
+        XCTAssertEqual(results.count, policies.count * 4)
+        for (i, program) in results {
+            XCTAssertEqual(program, alone[i], "random profile \(i), compiled beside others")
+        }
     }
 }
