@@ -1,5 +1,10 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+// The release the tools report (--version): one line in VERSION, read at build time.
+let version = ((try? String(contentsOfFile: Context.packageDirectory + "/VERSION", encoding: .utf8)) ?? "unknown")
+    .trimmingCharacters(in: .whitespacesAndNewlines)
 
 // Every tool is one static executable: no dynamic loader, no shared Swift runtime,
 // Foundation or libstdc++ to map and relocate at each launch (users run these in loops).
@@ -25,6 +30,8 @@ let package = Package(
     targets: [
         // Syscall names and numbers per architecture, generated from data/.
         .target(name: "SyscallTable"),
+        // The release string of all three tools (VERSION).
+        .target(name: "CVersion", cSettings: [.define("SF_VERSION", to: "\"\(version)\"")]),
         // Classic BPF: instructions, the seccomp return values, an emulator and a disassembler.
         .target(name: "CBPF", dependencies: ["SyscallTable"]),
         // The OCI/Docker profile: model, validation, resolution into concrete rules.
@@ -40,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "seccomp-profile",
             dependencies: [
-                "FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable", "Observer", "Recording",
+                "FilterCompiler", "SeccompProfile", "CBPF", "SyscallTable", "Observer", "Recording", "CVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -51,13 +58,13 @@ let package = Package(
         .executableTarget(
             name: "seccomp-sandbox",
             // No Foundation, no JSON: the launch path stays small; seccomp-profile compiles.
-            dependencies: ["CSandbox", "CBPF", "SyscallTable"],
+            dependencies: ["CSandbox", "CBPF", "SyscallTable", "CVersion"],
             linkerSettings: staticExecutable
         ),
         .executableTarget(
             name: "seccomp-observe",
             dependencies: [
-                "Observer", "Recording", "SeccompProfile",
+                "Observer", "Recording", "SeccompProfile", "CVersion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "FlyingFox", package: "FlyingFox"),

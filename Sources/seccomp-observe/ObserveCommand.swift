@@ -1,4 +1,5 @@
 import ArgumentParser
+import CVersion
 import Foundation
 import CObserver
 import FlyingFox
@@ -41,7 +42,8 @@ struct ObserveCommand: ParsableCommand {
         kernel lacks a feature (BTF, BPF), 77 not permitted (run as root), 1 nothing was
         observed for a target (no profile written for it) or another failure,
         126/127 command not executable/not found.
-        """)
+        """,
+        version: "seccomp-observe " + String(cString: sf_version()))
 
     @Option(name: .long, help: "A cgroup v2 directory to observe, with everything below it (repeatable).")
     var cgroup: [String] = []

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CVersion
 import Foundation
 
 /// `seccomp-profile`: read, check, explain and compile OCI/Docker seccomp profiles.
@@ -25,6 +26,7 @@ struct SeccompProfileCommand: ParsableCommand {
         Exit status: 0 success; 1 `check --expect-allowed` found a denied call;
         2 bad input (profile, arguments); 3 output could not be written.
         """,
+        version: "seccomp-profile " + String(cString: sf_version()),
         // Each subcommand names itself: a name derived from its type costs a runtime
         // conformance scan at every launch.
         subcommands: [Compile.self, Check.self, Explain.self, Validate.self, Stats.self, Convert.self, Merge.self, Diff.self, Harvest.self,

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CVersion
 import Glibc
 #endif
 
@@ -27,6 +28,7 @@ enum SandboxCommand {
       --verbose         also report calls failed with an errno ([myapp] Denied: syscall mount (EPERM))
       --print-filter    print the compiled filter (disassembly) and exit
       --dry-run         check and compile the profile, and that COMMAND could start; run nothing
+      --version         print the version and exit
 
     Examples:
       seccomp-sandbox --profile ./myapp.seccomp.json -- /usr/bin/myapp --serve
@@ -107,6 +109,9 @@ struct Options {
             case "--dry-run": options.dryRun = true
             case "--help", "-h":
                 System.writeOutput(SandboxCommand.usage + "\n")
+                exit(0)
+            case "--version":
+                System.writeOutput("seccomp-sandbox " + String(cString: sf_version()) + "\n")
                 exit(0)
             default:
                 if argument.hasPrefix("-") { throw Failure(message: "unknown option \(argument) (see --help)") }

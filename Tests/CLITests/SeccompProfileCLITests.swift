@@ -133,6 +133,18 @@ final class SeccompProfileCLITests: XCTestCase {
         try assertBadInput(["validate", p], "p.json: malformed JSON at line 3,")
     }
 
+    /// Every tool answers --version with its name and the release in VERSION (one source).
+    func testEveryToolAnswersVersionFromTheVersionFile() throws {
+        let release = try String(contentsOf: Self.packageRoot.appendingPathComponent("VERSION"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertFalse(release.isEmpty)
+        for tool in ["seccomp-profile", "seccomp-observe", "seccomp-sandbox"] {
+            let result = try ToolProcess.run(ToolProcess.binary(tool), ["--version"], in: scratch)
+            XCTAssertEqual(result.status, 0, "\(tool): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "\(tool) \(release)\n", tool)
+        }
+    }
+
     /// Untrusted text nested far deeper than any profile is refused with a line, not a crash
     /// (50,000 levels once exhausted the stack of the parser that reads profiles as Docker does).
     func testDeeplyNestedJSONIsRefusedNotACrash() throws {
