@@ -63,88 +63,47 @@ $(BPF)/vmlinux.h:
 	@mkdir -p $(BPF)
 	bpftool btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BPF)/syscount.bpf.o: bpf/syscount.bpf.c bpf/abi.bpf.h Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
+# One rule for every eBPF object (the observer's and the benchmarks' references),
+# one for every skeleton: NAME.bpf.c → NAME.bpf.o → NAME.skel.h (struct NAME_bpf).
+$(BPF)/%.bpf.o: bpf/%.bpf.c bpf/abi.bpf.h Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -ISources/CObserver/include -c $< -o $@
 
-$(BPF)/syscount.skel.h: $(BPF)/syscount.bpf.o
-	bpftool gen skeleton $< name syscount_bpf > $@
+$(BPF)/%.skel.h: $(BPF)/%.bpf.o
+	bpftool gen skeleton $< name $*_bpf > $@
 
-$(BPF)/workloads.bpf.o: bpf/workloads.bpf.c bpf/abi.bpf.h Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -ISources/CObserver/include -c $< -o $@
-
-$(BPF)/workloads.skel.h: $(BPF)/workloads.bpf.o
-	bpftool gen skeleton $< name workloads_bpf > $@
+# Kept after the skeleton is made (make would delete them as intermediates).
+.PRECIOUS: $(BPF)/%.bpf.o
 
 # Test-only C helpers: the libseccomp oracle, and filter probes (64- and 32-bit)
 # that install a filter in themselves and make one call.
-helpers: deps $(HELPERS)/scmp-oracle $(HELPERS)/filter-probe $(HELPERS)/filter-probe32 \
-	$(HELPERS)/call-n-times $(HELPERS)/call-n-times32 $(HELPERS)/threads $(HELPERS)/run-filtered \
-	$(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32 $(HELPERS)/hostile $(HELPERS)/sockets32 $(HELPERS)/int80 $(HELPERS)/leader-exits $(HELPERS)/forker \
-	$(HELPERS)/vsyscall $(HELPERS)/moved
+HELPER_NAMES := scmp-oracle filter-probe filter-probe32 call-n-times call-n-times32 threads run-filtered \
+	syscall-probe syscall-probe32 hostile sockets32 int80 leader-exits forker vsyscall moved
+helpers: deps $(addprefix $(HELPERS)/,$(HELPER_NAMES))
 
-$(HELPERS)/moved: tools/probe/moved.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
+# Built from tools/{probe,oracle,bench}/NAME.c; NAME32 is the -m32 build of NAME.c
+# (sockets32.c is 32-bit code of its own). Static where no dynamic loader may run
+# between exec and the call under test; threads and libraries where they are used.
+$(HELPERS)/int80 $(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32: HELPER_FLAGS := -static
+$(HELPERS)/sockets32: HELPER_FLAGS := -m32 -static
+$(HELPERS)/threads $(HELPERS)/leader-exits: HELPER_FLAGS := -pthread
+$(HELPERS)/scmp-oracle: HELPER_LIBS := -lseccomp
+$(HELPERS)/attach-empty: HELPER_LIBS := -lbpf
 
-$(HELPERS)/vsyscall: tools/probe/vsyscall.c
+$(HELPERS)/%32: tools/probe/%.c
 	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
+	cc -m32 $(HELPER_FLAGS) -O2 -Wall -Wextra -o $@ $< $(HELPER_LIBS)
 
-$(HELPERS)/forker: tools/probe/forker.c
+$(HELPERS)/%: tools/probe/%.c
 	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
+	cc $(HELPER_FLAGS) -O2 -Wall -Wextra -o $@ $< $(HELPER_LIBS)
 
-$(HELPERS)/leader-exits: tools/probe/leader-exits.c
+$(HELPERS)/%: tools/oracle/%.c
 	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -pthread -o $@ $<
+	cc $(HELPER_FLAGS) -O2 -Wall -Wextra -o $@ $< $(HELPER_LIBS)
 
-$(HELPERS)/int80: tools/probe/int80.c
+$(HELPERS)/%: tools/bench/%.c
 	@mkdir -p $(HELPERS)
-	cc -static -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/sockets32: tools/probe/sockets32.c
-	@mkdir -p $(HELPERS)
-	cc -m32 -static -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/hostile: tools/probe/hostile.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/syscall-probe: tools/probe/syscall-probe.c
-	@mkdir -p $(HELPERS)
-	cc -static -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/syscall-probe32: tools/probe/syscall-probe.c
-	@mkdir -p $(HELPERS)
-	cc -m32 -static -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/run-filtered: tools/probe/run-filtered.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/call-n-times: tools/probe/call-n-times.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/call-n-times32: tools/probe/call-n-times.c
-	@mkdir -p $(HELPERS)
-	cc -m32 -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/threads: tools/probe/threads.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -pthread -o $@ $<
-
-$(HELPERS)/scmp-oracle: tools/oracle/scmp-oracle.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $< -lseccomp
-
-$(HELPERS)/filter-probe: tools/probe/filter-probe.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
-
-$(HELPERS)/filter-probe32: tools/probe/filter-probe.c
-	@mkdir -p $(HELPERS)
-	cc -m32 -O2 -Wall -Wextra -o $@ $<
+	cc $(HELPER_FLAGS) -O2 -Wall -Wextra -o $@ $< $(HELPER_LIBS)
 
 # The syscall table is generated from data/; the committed output must be current.
 tables:
@@ -181,20 +140,6 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(BPF)/least-counter.bpf.o $(
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
 	  docs/benchmarks-launch.md $(HELPERS)/call-n-times
 	@sh tools/bench/combine.sh
-
-$(BPF)/empty.bpf.o: bpf/empty.bpf.c $(BPF)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -c $< -o $@
-
-$(BPF)/least-counter.bpf.o: bpf/least-counter.bpf.c $(BPF)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -c $< -o $@
-
-$(HELPERS)/attach-empty: tools/bench/attach-empty.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $< -lbpf
-
-$(HELPERS)/syscall-loop: tools/bench/syscall-loop.c
-	@mkdir -p $(HELPERS)
-	cc -O2 -Wall -Wextra -o $@ $<
 
 clean:
 	rm -rf $(BUILD)
