@@ -7,9 +7,7 @@ import XCTest
 /// collector), and `seccomp-profile harvest` writes each workload's profile: the union
 /// of what the hosts saw, counts summed, coverage per host.
 final class HarvestTests: XCTestCase {
-    static var helpers: String {
-        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? ToolProcess.packageRoot.appendingPathComponent(".build/helpers").path
-    }
+    static var helpers: String { ToolProcess.helpers }
     let mount = "/sys/fs/cgroup/unified"
     let tag = String(UUID().uuidString.prefix(6)).lowercased()
     var scratch: URL!

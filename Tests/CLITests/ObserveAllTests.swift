@@ -7,9 +7,7 @@ import XCTest
 /// merge (coverage 2/2), runc's own set-up stays out of the profile, and the profile
 /// runs the workload under runc and under seccomp-sandbox.
 final class ObserveAllTests: XCTestCase {
-    static var helpers: String {
-        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? ToolProcess.packageRoot.appendingPathComponent(".build/helpers").path
-    }
+    static var helpers: String { ToolProcess.helpers }
     var scratch: URL!
     var made: [String] = []  // cgroup directories this test made, removed at the end (innermost first)
     let mount = "/sys/fs/cgroup/unified"

@@ -10,9 +10,7 @@ import XCTest
 /// kernel does not trace (tasks the kernel keeps out of tracing, a skipped program) and a
 /// task whose cgroup changes before the attach tracepoint runs both leave one behind.
 final class ObserverExactnessTests: XCTestCase {
-    static var helpers: String {
-        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? ToolProcess.packageRoot.appendingPathComponent(".build/helpers").path
-    }
+    static var helpers: String { ToolProcess.helpers }
     static let runs = 20
     let mount = "/sys/fs/cgroup/unified"
     let tag = String(UUID().uuidString.prefix(8)).lowercased()

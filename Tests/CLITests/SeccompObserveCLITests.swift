@@ -4,9 +4,7 @@ import XCTest
 /// `seccomp-observe` as a user runs it: files written, exit statuses, errors, Ctrl-C.
 final class SeccompObserveCLITests: XCTestCase {
     static let packageRoot = ToolProcess.packageRoot
-    static var helpers: String {
-        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
-    }
+    static var helpers: String { ToolProcess.helpers }
     var scratch: URL!
 
     override func setUpWithError() throws {

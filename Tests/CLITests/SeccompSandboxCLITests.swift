@@ -6,9 +6,7 @@ import XCTest
 /// under the bundled container-default profile.
 final class SeccompSandboxCLITests: XCTestCase {
     static let packageRoot = ToolProcess.packageRoot
-    static var helpers: String {
-        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
-    }
+    static var helpers: String { ToolProcess.helpers }
     /// What the static syscall-probe needs to start and exit, 64- and 32-bit.
     static let probeStartup = #"["arch_prctl","brk","execve","exit_group","getrandom","mprotect","newfstatat","prlimit64","readlink","rseq","set_robust_list","set_tid_address","write","set_thread_area","statx","ugetrlimit"]"#
     var scratch: URL!

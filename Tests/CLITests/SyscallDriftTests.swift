@@ -4,9 +4,7 @@ import XCTest
 /// The CI step of docs/ci.md, run as a CI job runs it: a test suite traced by seccomp-observe,
 /// compared with the committed profile; new calls fail the step and are printed.
 final class SyscallDriftTests: XCTestCase {
-    static var helpers: String {
-        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? ToolProcess.packageRoot.appendingPathComponent(".build/helpers").path
-    }
+    static var helpers: String { ToolProcess.helpers }
 
     func testNewSyscallsFailTheStepAndArePrinted() throws {
         if geteuid() != 0 || !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") {

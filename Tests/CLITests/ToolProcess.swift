@@ -16,6 +16,11 @@ struct ToolProcess {
         (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? packageRoot.appendingPathComponent(".build/release").path) + "/" + name
     }
 
+    /// The test helpers (make helpers): `.build/helpers`, or where SECCOMP_FORGE_HELPERS says.
+    static var helpers: String {
+        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
+    }
+
     /// Starts `executable` with stdout and stderr going to files in `scratch`.
     static func start(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
                       directory: URL? = nil) throws -> (Process, stdout: URL, stderr: URL) {
