@@ -64,13 +64,21 @@ final class ObserverExactnessTests: XCTestCase {
         return current
     }
 
-    /// Runs the workload to completion inside the cgroup (its shell moves itself in first).
-    func run(_ workload: Workload, in cgroup: String) throws {
+    /// Starts `sh -c script` (killed at the end if still running), with the pipes given.
+    func shell(_ script: String, input: Pipe? = nil, output: Pipe? = nil) throws -> Process {
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", "echo $$ > \(mount + cgroup)/cgroup.procs && \(workload.script)"]
+        shell.arguments = ["-c", script]
+        if let input { shell.standardInput = input }
+        if let output { shell.standardOutput = output }
         started.append(shell)
         try shell.run()
+        return shell
+    }
+
+    /// Runs the workload to completion inside the cgroup (its shell moves itself in first).
+    func run(_ workload: Workload, in cgroup: String) throws {
+        let shell = try shell("echo $$ > \(mount + cgroup)/cgroup.procs && \(workload.script)")
         shell.waitUntilExit()
         XCTAssertEqual(shell.terminationStatus, 0, "\(workload) in \(cgroup)")
     }
@@ -143,13 +151,8 @@ final class ObserverExactnessTests: XCTestCase {
             // Each target is a shell that waits for a line on its standard input, then runs the workload.
             var shells: [(Process, Pipe)] = []
             for item in batch {
-                let shell = Process(), gate = Pipe()
-                shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-                shell.arguments = ["-c", "read go; \(item.workload.script)"]
-                shell.standardInput = gate
-                started.append(shell)
-                try shell.run()
-                shells.append((shell, gate))
+                let gate = Pipe()
+                shells.append((try shell("read go; \(item.workload.script)", input: gate), gate))
             }
             let (observer, err) = try startObserver(shells.enumerated().flatMap { ["--pid", String($0.element.0.processIdentifier), "-o", "p\(b)-\($0.offset).seccomp.json"] }
                                                     + ["--duration", "10m"])
@@ -196,13 +199,9 @@ final class ObserverExactnessTests: XCTestCase {
         let (observer, err) = try startObserver(["--cgroup", mount + target, "-o", "moved.seccomp.json", "--duration", "10m"])
         let (agent, agentErr) = try startObserver(["--all", "--out-dir", all.path, "--interval", "60s",
                                                    "--cgroup-root", mount + "/sf-exact-\(tag)"], ready: "Observing every cgroup")
-        let moved = Process(), lines = Pipe()
+        let lines = Pipe()
         // Started at home: the shell moves itself there and execs it.
-        moved.executableURL = URL(fileURLWithPath: "/bin/sh")
-        moved.arguments = ["-c", "echo $$ > \(mount + home)/cgroup.procs && exec \(Self.helpers)/moved \(target) \(Self.runs) 100"]
-        moved.standardOutput = lines
-        started.append(moved)
-        try moved.run()
+        let moved = try shell("echo $$ > \(mount + home)/cgroup.procs && exec \(Self.helpers)/moved \(target) \(Self.runs) 100", output: lines)
         let reader = lines.fileHandleForReading
         func line() -> String {
             var text = ""
