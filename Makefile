@@ -65,8 +65,8 @@ $(BPF)/vmlinux.h:
 
 # One rule for every eBPF object (the observer's and the benchmarks' references),
 # one for every skeleton: NAME.bpf.c → NAME.bpf.o → NAME.skel.h (struct NAME_bpf).
-$(BPF)/%.bpf.o: bpf/%.bpf.c bpf/abi.bpf.h Sources/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
-	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -ISources/CObserver/include -c $< -o $@
+$(BPF)/%.bpf.o: bpf/%.bpf.c bpf/abi.bpf.h Sources/Observe/CObserver/include/observer_limits.h $(BPF)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(BPF_ARCH) -I$(BPF) -ISources/Observe/CObserver/include -c $< -o $@
 
 $(BPF)/%.skel.h: $(BPF)/%.bpf.o
 	bpftool gen skeleton $< name $*_bpf > $@

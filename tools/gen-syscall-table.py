@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates Sources/SyscallTable/SyscallTable+Generated.swift from data/.
+"""Generates Sources/ABI/SyscallTable/SyscallTable+Generated.swift from data/.
 
 The syscall numbers come from data/syscalls.csv (libseccomp's table, one row
 per name, one column per architecture); the architectures, their AUDIT_ARCH
@@ -11,7 +11,7 @@ import os
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "Sources", "SyscallTable", "SyscallTable+Generated.swift")
+OUT = os.path.join(ROOT, "Sources", "ABI", "SyscallTable", "SyscallTable+Generated.swift")
 
 
 def read_architectures():

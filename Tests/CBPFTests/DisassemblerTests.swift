@@ -1,5 +1,6 @@
 import CBPF
 import XCTest
+import SeccompABI
 
 final class DisassemblerTests: XCTestCase {
     private let auditArchX86_64: UInt32 = 0xC000_003E

@@ -1,5 +1,6 @@
 import CBPF
 import XCTest
+import SeccompABI
 
 final class RawEncodingTests: XCTestCase {
     func testOneInstructionEncodesAsLittleEndianSockFilter() {

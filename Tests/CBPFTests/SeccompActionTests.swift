@@ -1,5 +1,6 @@
 import CBPF
 import XCTest
+import SeccompABI
 
 final class SeccompActionTests: XCTestCase {
     func testReturnValuesMatchLinuxSeccompHeader() {

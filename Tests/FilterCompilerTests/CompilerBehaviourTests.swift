@@ -5,6 +5,7 @@ import SeccompProfile
 import SyscallTable
 import Synchronization
 import XCTest
+import SeccompABI
 
 /// The compiler's layout rules, checked by running its output in the emulator
 /// against what the rules mean (`Policy.decide`).

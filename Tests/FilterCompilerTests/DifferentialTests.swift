@@ -4,6 +4,7 @@ import Foundation
 import SeccompProfile
 import SyscallTable
 import XCTest
+import SeccompABI
 
 /// Our filters against libseccomp's (with runc's rule translation), call by call:
 /// every syscall number of x86_64, x86 and x32, and argument vectors at every

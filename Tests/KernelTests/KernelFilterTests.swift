@@ -4,6 +4,7 @@ import Foundation
 import SeccompProfile
 import SyscallTable
 import XCTest
+import SeccompABI
 
 /// Loads compiled filters into the running kernel, in a child probe process
 /// (`tools/probe/filter-probe.c`), and checks that the kernel does what the

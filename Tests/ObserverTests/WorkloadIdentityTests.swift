@@ -1,4 +1,4 @@
-import Observer
+import Workloads
 import XCTest
 
 /// Workloads named from cgroup paths and runtime state as the runtimes lay them out

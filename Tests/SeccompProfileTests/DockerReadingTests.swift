@@ -50,7 +50,7 @@ final class DockerReadingTests: XCTestCase {
     func testFlagsAsRuncSetsThem() throws {
         let target = ResolutionTarget(architectures: [.x86_64], native: .x86_64, kernel: KernelVersion(major: 6, minor: 18))
         func flags(_ json: String) throws -> UInt32 {
-            try PolicyResolver.resolve(try read(json).0, for: target, source: "p.json").filterFlagBits
+            try PolicyResolver.resolve(try read(json).0, for: target, source: "p.json").filterFlagBits.rawValue
         }
         XCTAssertEqual(try flags(#"{"defaultAction":"SCMP_ACT_ALLOW"}"#), 1 << 2)
         XCTAssertEqual(try flags(#"{"defaultAction":"SCMP_ACT_ALLOW","flags":[]}"#), 0)

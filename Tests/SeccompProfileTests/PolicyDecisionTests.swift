@@ -2,6 +2,7 @@ import CBPF
 import SeccompProfile
 import SyscallTable
 import XCTest
+import SeccompABI
 
 final class PolicyDecisionTests: XCTestCase {
     private func rule(_ action: SeccompAction, _ conditions: [ArgumentComparison] = [], entry: Int) -> PolicyRule {
