@@ -18,6 +18,29 @@ final class CompilerBehaviourTests: XCTestCase {
         try Emulator(program).run(SeccompData(nr: nr, arch: arch.auditArch, args: args))
     }
 
+    /// The verification phase catches a program that differs from the plans in any one
+    /// answer: every return of a compiled filter altered in turn (a call's action, an
+    /// argument rule's action, the default, the stub), each is refused, naming the call.
+    func testVerificationRefusesEveryAlteredReturn() throws {
+        let open = ArgumentComparison(index: 1, op: .maskedEqual, value: 0o3, valueTwo: 0o2)
+        let policy = Policy(defaultAction: .errno(1), architectures: [.x86_64, .x86, .x32],
+                            rules: [rule("read", .allow), rule("openat", .errno(13), [open]), rule("openat", .allow),
+                                    rule("clone", .allow, [ArgumentComparison(index: 0, op: .greaterThan, value: 1 << 40)])])
+        let compiled = try FilterCompiler.compile(policy)
+        XCTAssertNoThrow(try Verification.verify(compiled.program, plans: compiled.plans))
+        var altered = 0
+        for (i, instruction) in compiled.program.instructions.enumerated() where instruction.isReturn {
+            var instructions = compiled.program.instructions
+            instructions[i].k = instruction.k == SeccompAction.allow.returnValue ? SeccompAction.log.returnValue : SeccompAction.allow.returnValue
+            XCTAssertThrowsError(try Verification.verify(Program(instructions), plans: compiled.plans), "return \(i) altered") { error in
+                guard case CompileError.unverified(let what) = error else { return XCTFail("\(error)") }
+                XCTAssertTrue(what.contains("call") || what.contains("architecture"), what)
+            }
+            altered += 1
+        }
+        XCTAssertGreaterThanOrEqual(altered, 4)  // each distinct action is emitted once
+    }
+
     func testUncoveredArchitectureIsKilled() throws {
         let program = try FilterCompiler.compile(Policy(defaultAction: .allow, architectures: [.x86_64], rules: [])).program
         XCTAssertEqual(try run(program, .aarch64, 0).action, .killProcess)

@@ -70,6 +70,8 @@ public struct CompiledFilter: Sendable {
 public enum CompileError: Error, Equatable, CustomStringConvertible {
     case tooLong(Int)
     case noArchitectures
+    /// The emitted program disagrees with the profile (a compiler bug; never returned).
+    case unverified(String)
 
     public var description: String {
         switch self {
@@ -77,7 +79,8 @@ public enum CompileError: Error, Equatable, CustomStringConvertible {
             return "the filter needs \(n) instructions; the kernel accepts at most \(BPF.maxInstructions): cover fewer architectures or merge rules"
         case .noArchitectures:
             return "the filter covers no architecture"
-
+        case .unverified(let what):
+            return "internal error, no filter written: \(what)"
         }
     }
 }
@@ -109,7 +112,9 @@ public enum FilterCompiler {
         let root = decisionTree(plans, frequencies: frequencies)
         let instructions = CodeEmitter.emit(root)
         guard instructions.count <= BPF.maxInstructions else { throw CompileError.tooLong(instructions.count) }
-        return CompiledFilter(program: Program(instructions), policy: policy, plans: plans)
+        let program = Program(instructions)
+        try Verification.verify(program, plans: plans)
+        return CompiledFilter(program: program, policy: policy, plans: plans)
     }
 
     /// Each syscall's decision on one architecture, from the rules that name it.
