@@ -45,6 +45,40 @@ final class SeccompObserveCLITests: XCTestCase {
             .first { $0.contains(" - cgroup2 ") }.map { String($0.split(separator: " ")[4]) })
     }
 
+    /// The seed workflow, `seccomp-profile --trace PROGRAM -- ARGS`: seccomp-profile links no
+    /// libbpf, and hands the observing to seccomp-observe beside it. The program's own output
+    /// passes through, the calls it made are listed, PROGRAM.seccomp.json and its recording are
+    /// written here with exactly the counts made, and a failing program's status is reported.
+    func testTraceHandsTheObservingToSeccompObserve() throws {
+        let tool = ToolProcess.binary("seccomp-profile")
+        let traced = try ToolProcess.run(tool, ["--trace", Self.helpers + "/call-n-times", "--", "getppid", "1234"], in: scratch, directory: scratch)
+        XCTAssertEqual(traced.status, 0, traced.stderr)
+        XCTAssertTrue(traced.stderr.contains("Tracing syscalls of \(Self.helpers)/call-n-times getppid 1234"), traced.stderr)
+        XCTAssertTrue(traced.stdout.contains("Observed syscalls:\n") && traced.stdout.contains("  getppid\n"), traced.stdout)
+        XCTAssertTrue(traced.stdout.hasSuffix("Saved profile to call-n-times.seccomp.json\n"), traced.stdout)
+        let recording = try json("call-n-times.recording.json")
+        let counts = try XCTUnwrap((recording["counts"] as? [String: [String: Any]])?["SCMP_ARCH_X86_64"])
+        XCTAssertEqual((counts["getppid"] as? NSNumber)?.intValue, 1234)
+        let profile = try json("call-n-times.seccomp.json")
+        XCTAssertEqual(profile["defaultAction"] as? String, "SCMP_ACT_ERRNO")
+
+        // A program that fails: its status is said, the profile still written.
+        let failing = try ToolProcess.run(tool, ["--trace", "/bin/sh", "--", "-c", "exit 3"], in: scratch, directory: scratch)
+        XCTAssertEqual(failing.status, 0, failing.stderr)
+        XCTAssertTrue(failing.stderr.contains("sh exited with status 3"), failing.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("sh.seccomp.json").path))
+
+        // No such program: seccomp-observe's status (127), and one line from each tool.
+        let missing = try ToolProcess.run(tool, ["--trace", "/nonexistent/prog"], in: scratch, directory: scratch)
+        XCTAssertEqual(missing.status, 127, missing.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("prog.seccomp.json").path))
+
+        // seccomp-profile itself needs no libbpf (the observer is seccomp-observe's).
+        let linked = try ToolProcess.run("/usr/bin/ldd", [tool], in: scratch)
+        XCTAssertFalse(linked.stdout.contains("libbpf") || linked.stderr.contains("libbpf"), linked.stdout)
+        XCTAssertNil(try Data(contentsOf: URL(fileURLWithPath: tool)).range(of: Data("libbpf: ".utf8)), "libbpf's code is linked into seccomp-profile")
+    }
+
     /// Runs call-n-times getppid N in the cgroup at `dir`, to completion.
     func callGetppid(_ n: Int, in dir: String, call: String = "getppid") throws {
         let work = Process()

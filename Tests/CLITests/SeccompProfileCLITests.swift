@@ -159,6 +159,34 @@ final class SeccompProfileCLITests: XCTestCase {
         XCTAssertEqual(try run(["validate", quoted]).status, 0)
     }
 
+    /// 1 MB of nested brackets, as a profile and as a recording, to every subcommand that reads
+    /// one, and to seccomp-sandbox: one line naming the file, and the tool's bad-input status
+    /// (2; seccomp-sandbox's own is 125, as runc's and Docker's), never a crash.
+    func testAMegabyteOfNestingIsOneLineFromEveryReader() throws {
+        let levels = 500_000
+        let deep = try profile(String(repeating: "[", count: levels) + String(repeating: "]", count: levels), named: "mega.json")
+        let recording = scratch.appendingPathComponent("mega.recording.json").path
+        try FileManager.default.copyItem(atPath: deep, toPath: recording)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: deep)[.size] as? Int, 2 * levels)
+        let out = scratch.appendingPathComponent("out").path
+        for arguments in [["validate", deep], ["check", deep, "read"], ["explain", deep, "--syscall", "read"], ["compile", deep],
+                          ["stats", deep], ["convert", deep, "--to", "kubernetes"], ["convert", deep, "--to", "systemd"],
+                          ["diff", deep, Self.dockerDefault], ["diff", Self.dockerDefault, recording], ["merge", recording],
+                          ["compile", Self.dockerDefault, "--weights", recording], ["prepare-sandbox", deep, "--out", out],
+                          ["add-calls", deep, "--calls", "x86_64:read", "-o", out]] {
+            let result = try run(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("mega."), "\(arguments) does not name the file: \(result.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(arguments) wrote output")
+        }
+        let sandbox = try ToolProcess.run(ToolProcess.binary("seccomp-sandbox"), ["--profile", deep, "--dry-run", "--", "/bin/true"], in: scratch,
+                                          environment: ["SECCOMP_FORGE_NO_CACHE": "1", "SECCOMP_FORGE_PROFILE_TOOL": ToolProcess.binary("seccomp-profile")])
+        XCTAssertEqual(sandbox.status, 125, sandbox.stderr)
+        XCTAssertEqual(sandbox.stderr.split(separator: "\n").count, 1, sandbox.stderr)
+        XCTAssertTrue(sandbox.stderr.contains("mega.json"), sandbox.stderr)
+    }
+
     func testWrongTypeIsNamedByPath() throws {
         let p = try profile(entry(#""names": ["write"], "action": "SCMP_ACT_ALLOW", "args": [{"index": "zero", "value": 1, "op": "SCMP_CMP_EQ"}]"#))
         try assertBadInput(["validate", p], "syscalls[1].args[0].index: expected a non-negative integer")
