@@ -2,12 +2,14 @@
 #   make demo    install what is missing, build, run observe → profile → sandbox → complain, narrated
 #   make test    install what is missing, build, run every test (kernel tests need root)
 #   make bench   compiler against libseccomp, observer overhead, launch overhead: docs/benchmarks*.md
+#   make install the tools, man pages, shell completions, systemd unit, OCI hook
 SWIFT      ?= swift
 BUILD      := .build
 RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
-DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static libcurl4-openssl-dev prometheus prometheus-node-exporter iproute2 podman
+DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static libcurl4-openssl-dev prometheus prometheus-node-exporter iproute2 podman \
+	man-db groff-base
 # Peers the benchmarks measure against, installed by make bench only.
 BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf
@@ -18,7 +20,8 @@ DOCKER_DEFAULT ?= corpus/docker/default.json
 # Seconds the --all agent soaks under load in make bench.
 ALL_SOAK   ?= 600
 
-.PHONY: install all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean
+.PHONY: install install-built all build bpf deps bench-deps install-packages helpers tables check-tables test demo bench clean \
+	man man-pages manual-tool completions completion-scripts
 
 all: build
 
@@ -27,13 +30,77 @@ DESTDIR ?=
 # Where podman and CRI-O look for hook descriptions (besides /usr/share/containers/oci/hooks.d).
 HOOKSDIR ?= /etc/containers/oci/hooks.d
 
-# The three tools, the agent's systemd unit and podman's hook description.
-install: build
+# Man pages installed gzipped (gzip -9n); MAN_GZIP=no installs them as they are.
+MAN_GZIP ?= yes
+
+TOOLS        := seccomp-profile seccomp-observe seccomp-sandbox
+# The tools whose man pages and completions come from their ArgumentParser definitions;
+# seccomp-sandbox's are written by hand (docs/man, tools/completions).
+PARSER_TOOLS := seccomp-profile seccomp-observe
+VERSION      := $(shell cat VERSION)
+MAN          := $(BUILD)/man
+COMPLETIONS  := $(BUILD)/completions
+# swift-argument-parser's man page generator, built by make manual-tool.
+GENERATE_MANUAL ?= $(RELEASE)/generate-manual
+# The pages' date: the last commit's, so that the same sources make the same pages.
+MAN_DATE     := $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
+
+# The three tools, their man pages and shell completions, the agent's systemd unit and
+# podman's hook description.
+install: build manual-tool
+	@$(MAKE) --no-print-directory install-built
+
+# make install without building: what RELEASE holds (the tests give their own RELEASE,
+# BUILD and DESTDIR).
+install-built: man-pages completion-scripts
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 0755 $(RELEASE)/seccomp-profile $(RELEASE)/seccomp-observe $(RELEASE)/seccomp-sandbox $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(addprefix $(RELEASE)/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	for page in $(TOOLS); do \
+	  if [ "$(MAN_GZIP)" = yes ]; then \
+	    gzip -9nc $(MAN)/$$page.1 > $(DESTDIR)$(PREFIX)/share/man/man1/$$page.1.gz && chmod 0644 $(DESTDIR)$(PREFIX)/share/man/man1/$$page.1.gz || exit 1; \
+	  else \
+	    install -m 0644 $(MAN)/$$page.1 $(DESTDIR)$(PREFIX)/share/man/man1/ || exit 1; \
+	  fi; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0644 $(addprefix $(COMPLETIONS)/bash/,$(TOOLS)) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
+	install -m 0644 $(addprefix $(COMPLETIONS)/zsh/_,$(TOOLS)) $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
+	install -m 0644 $(patsubst %,$(COMPLETIONS)/fish/%.fish,$(TOOLS)) $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/systemd/seccomp-forge-agent.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/seccomp-forge-agent.service
 	install -d $(DESTDIR)$(HOOKSDIR)
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/oci-hooks/seccomp-forge-trace.json > $(DESTDIR)$(HOOKSDIR)/seccomp-forge-trace.json
+
+# Man pages in .build/man: seccomp-profile(1) and seccomp-observe(1) from their ArgumentParser
+# definitions (tools/man/gen-man.py), seccomp-sandbox(1) as written in docs/man.
+man: build manual-tool
+	@$(MAKE) --no-print-directory man-pages
+
+manual-tool:
+	$(SWIFT) build $(SWIFTFLAGS) --product generate-manual
+
+man-pages:
+	python3 tools/man/gen-man.py --generate-manual $(GENERATE_MANUAL) --out $(MAN) --date $(MAN_DATE) \
+	  --version $(VERSION) $(addprefix $(RELEASE)/,$(PARSER_TOOLS))
+	sed 's/^\.Os seccomp-forge$$/.Os seccomp-forge $(VERSION)/' docs/man/seccomp-sandbox.1 > $(MAN)/seccomp-sandbox.1
+
+# Shell completions in .build/completions/{bash,zsh,fish}, under the names they are installed
+# by: the ArgumentParser tools' own (--generate-completion-script), seccomp-sandbox's from
+# tools/completions.
+completions: build
+	@$(MAKE) --no-print-directory completion-scripts
+
+completion-scripts:
+	@mkdir -p $(COMPLETIONS)/bash $(COMPLETIONS)/zsh $(COMPLETIONS)/fish
+	for tool in $(PARSER_TOOLS); do \
+	  $(RELEASE)/$$tool --generate-completion-script bash > $(COMPLETIONS)/bash/$$tool && \
+	  $(RELEASE)/$$tool --generate-completion-script zsh > $(COMPLETIONS)/zsh/_$$tool && \
+	  $(RELEASE)/$$tool --generate-completion-script fish > $(COMPLETIONS)/fish/$$tool.fish || exit 1; \
+	done
+	cp tools/completions/seccomp-sandbox.bash $(COMPLETIONS)/bash/seccomp-sandbox
+	cp tools/completions/seccomp-sandbox.zsh $(COMPLETIONS)/zsh/_seccomp-sandbox
+	cp tools/completions/seccomp-sandbox.fish $(COMPLETIONS)/fish/seccomp-sandbox.fish
 
 # Debian packages the build and tests need; installed only when missing (root).
 deps:
