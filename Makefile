@@ -2,7 +2,7 @@
 #   make demo    install what is missing, build, run observe → profile → sandbox → complain, narrated
 #   make test    install what is missing, build, run every test (kernel tests need root)
 #   make bench   compiler against libseccomp, observer overhead, launch overhead: docs/benchmarks*.md
-#   make install the tools, man pages, shell completions, systemd unit, OCI hook
+#   make install the tools, bundled profiles, man pages, shell completions, systemd unit, OCI hook
 SWIFT      ?= swift
 BUILD      := .build
 RELEASE    := $(BUILD)/release
@@ -45,8 +45,8 @@ GENERATE_MANUAL ?= $(RELEASE)/generate-manual
 # The pages' date: the last commit's, so that the same sources make the same pages.
 MAN_DATE     := $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
 
-# The three tools, their man pages and shell completions, the agent's systemd unit and
-# podman's hook description.
+# The three tools, their bundled profiles, man pages and shell completions, the agent's
+# systemd unit and podman's hook description.
 install: build manual-tool
 	@$(MAKE) --no-print-directory install-built
 
@@ -55,6 +55,8 @@ install: build manual-tool
 install-built: man-pages completion-scripts
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(addprefix $(RELEASE)/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/seccomp-forge/profiles
+	install -m 0644 profiles/*.json $(DESTDIR)$(PREFIX)/share/seccomp-forge/profiles/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
 	for page in $(TOOLS); do \
 	  if [ "$(MAN_GZIP)" = yes ]; then \
