@@ -183,7 +183,7 @@ check-tables:
 
 # The tools link as static executables (Package.swift); XCTest has no static build, so
 # the test bundle is built on its own, and `swift test` runs it without relinking the tools.
-test: deps check-tables helpers build
+test: deps check-tables helpers build manual-tool
 	$(SWIFT) build -c release --product seccomp-forgePackageTests
 	SECCOMP_FORGE_HELPERS=$(abspath $(HELPERS)) SECCOMP_FORGE_BIN=$(abspath $(RELEASE)) \
 	  $(SWIFT) test -c release --skip-build --disable-swift-testing
