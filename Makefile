@@ -32,6 +32,11 @@ HOOKSDIR ?= /etc/containers/oci/hooks.d
 
 # Man pages installed gzipped (gzip -9n); MAN_GZIP=no installs them as they are.
 MAN_GZIP ?= yes
+# Where each shell looks for completions under PREFIX (Debian's zsh reads
+# /usr/share/zsh/vendor-completions rather than site-functions: a package says so here).
+BASH_COMPLETIONS_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETIONS_DIR  ?= $(PREFIX)/share/zsh/site-functions
+FISH_COMPLETIONS_DIR ?= $(PREFIX)/share/fish/vendor_completions.d
 
 TOOLS        := seccomp-profile seccomp-observe seccomp-sandbox
 # The tools whose man pages and completions come from their ArgumentParser definitions;
@@ -65,11 +70,10 @@ install-built: man-pages completion-scripts
 	    install -m 0644 $(MAN)/$$page.1 $(DESTDIR)$(PREFIX)/share/man/man1/ || exit 1; \
 	  fi; \
 	done
-	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -m 0644 $(addprefix $(COMPLETIONS)/bash/,$(TOOLS)) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
-	install -m 0644 $(addprefix $(COMPLETIONS)/zsh/_,$(TOOLS)) $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
-	install -m 0644 $(patsubst %,$(COMPLETIONS)/fish/%.fish,$(TOOLS)) $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
+	install -d $(DESTDIR)$(BASH_COMPLETIONS_DIR) $(DESTDIR)$(ZSH_COMPLETIONS_DIR) $(DESTDIR)$(FISH_COMPLETIONS_DIR)
+	install -m 0644 $(addprefix $(COMPLETIONS)/bash/,$(TOOLS)) $(DESTDIR)$(BASH_COMPLETIONS_DIR)/
+	install -m 0644 $(addprefix $(COMPLETIONS)/zsh/_,$(TOOLS)) $(DESTDIR)$(ZSH_COMPLETIONS_DIR)/
+	install -m 0644 $(patsubst %,$(COMPLETIONS)/fish/%.fish,$(TOOLS)) $(DESTDIR)$(FISH_COMPLETIONS_DIR)/
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/systemd/seccomp-forge-agent.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/seccomp-forge-agent.service
 	install -d $(DESTDIR)$(HOOKSDIR)
 	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/oci-hooks/seccomp-forge-trace.json > $(DESTDIR)$(HOOKSDIR)/seccomp-forge-trace.json
