@@ -2,7 +2,7 @@
 #   make demo    install what is missing, build, run observe → profile → sandbox → complain, narrated
 #   make test    install what is missing, build, run every test (kernel tests need root)
 #   make bench   compiler against libseccomp, observer overhead, launch overhead: docs/benchmarks*.md
-#   make install the tools, bundled profiles, man pages, shell completions, systemd unit, OCI hook
+#   make install the tools, bundled profiles, man pages, shell completions, systemd unit, OCI hook: docs/install.md
 SWIFT      ?= swift
 BUILD      := .build
 RELEASE    := $(BUILD)/release
@@ -51,7 +51,7 @@ GENERATE_MANUAL ?= $(RELEASE)/generate-manual
 MAN_DATE     := $(shell git log -1 --format=%cs 2>/dev/null || date -u +%F)
 
 # The three tools, their bundled profiles, man pages and shell completions, the agent's
-# systemd unit and podman's hook description.
+# systemd unit and podman's hook description (docs/install.md).
 install: build manual-tool
 	@$(MAKE) --no-print-directory install-built
 
