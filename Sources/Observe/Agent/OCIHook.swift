@@ -29,32 +29,12 @@ public enum OCIHook {
         var base: String?
     }
 
-    public static func main(_ arguments: [String]) -> Never {
-        if arguments.count >= 3, arguments[2] == "--serve" {
-            exit(serve(Array(arguments.dropFirst(3))))
-        }
-        if arguments.contains("--help") || arguments.contains("-h") {
-            print(help)
-            exit(0)
-        }
+    /// One call of the hook (the OCI state on standard input): always 0 — a failure is
+    /// logged and the container goes on untraced.
+    public static func runHook() -> Int32 {
         do { try hook() } catch { log("seccomp-observe oci-hook: \(error); the container goes on untraced") }
-        exit(0)
+        return 0
     }
-
-    static let help = """
-    USAGE: seccomp-observe oci-hook   (run by podman or runc, with the OCI state on standard input)
-
-    Records the system calls of a container annotated
-      io.containers.trace-syscall="of:/path/out.json"            write what the container called
-      io.containers.trace-syscall="if:/path/base.json;of:/path/out.json"   add to a base profile
-    as Red Hat's oci-seccomp-bpf-hook does: install the hook description
-    (deploy/oci-hooks/seccomp-forge-trace.json, `make install`) in a hooks.d directory, then
-      podman run --annotation io.containers.trace-syscall="of:/tmp/ls.json" IMAGE ls /
-      podman run --security-opt seccomp=/tmp/ls.json IMAGE ls /
-    Stages: prestart (or createRuntime) starts the observer; it writes OUT when the container's
-    cgroup empties; poststop waits for that. The hook always exits 0: a failure is logged, and
-    the container runs untraced.
-    """
 
     static func log(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
@@ -79,21 +59,28 @@ public enum OCIHook {
 
     static func hook() throws {
         let input = FileHandle.standardInput.readDataToEndOfFile()
-        guard let state = try? JSONSerialization.jsonObject(with: input) as? [String: Any] else {
+        guard let state = try? JSONDecoder().decode(State.self, from: input) else {
             throw ObserverError("standard input is not an OCI state (JSON with id, pid, annotations)", kind: .badRequest)
         }
-        guard let id = state["id"] as? String, !id.isEmpty, !id.contains("/"), id != "." && id != ".." else {
+        guard let id = state.id, !id.isEmpty, !id.contains("/"), id != "." && id != ".." else {
             throw ObserverError("the OCI state has no usable container id", kind: .badRequest)
         }
-        let annotations = state["annotations"] as? [String: String] ?? [:]
-        guard let value = annotations[annotation] else { return }  // not traced: nothing to do
+        guard let value = state.annotations?[annotation] else { return }  // not traced: nothing to do
         let request = try parse(value)
-        let status = state["status"] as? String ?? ""
-        if let pid = (state["pid"] as? NSNumber)?.int32Value, pid > 0, status != "stopped" {
+        if let pid = state.pid, pid > 0, state.status != "stopped" {
             try start(id: id, pid: pid, request: request)
         } else {
             waitForObserver(id: id)
         }
+    }
+
+    /// The OCI runtime state a hook gets on standard input (runtime-spec's state.json): the
+    /// fields the hook uses; any other field, or a missing one, is not an error.
+    struct State: Decodable {
+        var id: String?
+        var pid: Int32?
+        var status: String?
+        var annotations: [String: String]?
     }
 
     /// The container's cgroup v2 directory, from its init's /proc/PID/cgroup.
@@ -168,7 +155,7 @@ public enum OCIHook {
     }
 
     /// The background observer: until the container's cgroup empties (or SIGTERM), then OUT.
-    static func serve(_ arguments: [String]) -> Int32 {
+    public static func serve(_ arguments: [String]) -> Int32 {
         guard arguments.count == 4 else { log("oci-hook --serve: ID CGROUP OUT BASE expected"); return 2 }
         let (id, cgroupPath, output, base) = (arguments[0], arguments[1], arguments[2], arguments[3].isEmpty ? nil : arguments[3])
         setsid()

@@ -58,25 +58,35 @@ public struct WorkloadIdentity: Hashable, Sendable, CustomStringConvertible {
         return files
     }
 
+    /// What runc's state.json says of a container (the fields naming uses; the rest is ignored).
+    struct RuncState: Decodable {
+        struct Config: Decodable { var labels: [String]? }
+        var id: String
+        var cgroup_paths: [String: String]?
+        var config: Config?
+    }
+
+    /// Docker's own record of a container (config.v2.json): the image it runs.
+    struct DockerContainerConfig: Decodable {
+        struct Config: Decodable { var Image: String? }
+        var Config: Config?
+    }
+
     public static func parseState(atPath path: String, cgroupMount: String) -> RuntimeState? {
         guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let id = object["id"] as? String else { return nil }
-        var cgroup = ((object["cgroup_paths"] as? [String: Any])?[""] as? String) ?? ""
+              let state = try? JSONDecoder().decode(RuncState.self, from: data) else { return nil }
+        var cgroup = state.cgroup_paths?[""] ?? ""
         if cgroup.hasPrefix(cgroupMount) { cgroup = String(cgroup.dropFirst(cgroupMount.count)) }
         if !cgroup.hasPrefix("/") { cgroup = "/" + cgroup }
         var labels: [String: String] = [:]
-        for label in ((object["config"] as? [String: Any])?["labels"] as? [String]) ?? [] {
+        for label in state.config?.labels ?? [] {
             guard let eq = label.firstIndex(of: "=") else { continue }
             labels[String(label[..<eq])] = String(label[label.index(after: eq)...])
         }
         // Docker keeps the image in its own container config, not in runc's state.
-        var image: String?
-        if let config = FileManager.default.contents(atPath: "/var/lib/docker/containers/\(id)/config.v2.json"),
-           let object = try? JSONSerialization.jsonObject(with: config) as? [String: Any] {
-            image = (object["Config"] as? [String: Any])?["Image"] as? String
-        }
-        return RuntimeState(id: id, cgroupPath: cgroup, labels: labels, image: image)
+        let config = FileManager.default.contents(atPath: "/var/lib/docker/containers/\(state.id)/config.v2.json")
+        let image = config.flatMap { try? JSONDecoder().decode(DockerContainerConfig.self, from: $0) }?.Config?.Image
+        return RuntimeState(id: state.id, cgroupPath: cgroup, labels: labels, image: image)
     }
 
     /// The identity of the cgroup at `path` (below the v2 mount, "/" for the root), or nil

@@ -44,7 +44,8 @@ struct ObserveCommand: ParsableCommand {
         observed for a target (no profile written for it) or another failure,
         126/127 command not executable/not found.
         """,
-        version: "seccomp-observe " + String(cString: sf_version()))
+        version: "seccomp-observe " + String(cString: sf_version()),
+        subcommands: [OCIHookCommand.self])
 
     @Option(name: .long, help: "A cgroup v2 directory to observe, with everything below it (repeatable).")
     var cgroup: [String] = []
@@ -95,30 +96,36 @@ struct ObserveCommand: ParsableCommand {
     var command: [String] = []
 
     static func main() {
-        // podman's and runc's hook: the OCI state on standard input, never a failing exit.
-        if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "oci-hook" { OCIHook.main(CommandLine.arguments) }
+        let parsed: ParsableCommand
+        do { parsed = try parseAsRoot() } catch { exit(withArgumentError: error) }
+        // The options as parsed, not as spelled: `-- cmd --verbose` is the command's argument.
+        let verbose = (parsed as? ObserveCommand)?.verbose ?? false
         do {
-            var command = try parseAsRoot()
+            var command = parsed
             try command.run()
         } catch let error as ObserverError {
             FileHandle.standardError.write(Data("seccomp-observe: \(error.description)\n".utf8))
-            if let log = error.log, CommandLine.arguments.contains("--verbose") {
+            if let log = error.log, verbose {
                 FileHandle.standardError.write(Data("libbpf said:\n\(log)\n".utf8))
             } else if error.log != nil {
                 FileHandle.standardError.write(Data("seccomp-observe: (--verbose shows libbpf's log, the verifier's included)\n".utf8))
             }
             Foundation.exit(Self.exitStatus(error.kind))
-        } catch let code as ExitCode {
-            Foundation.exit(code.rawValue)
         } catch {
-            if exitCode(for: error) == .success {
-                print(fullMessage(for: error))
-                Foundation.exit(0)
-            }
-            let first = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("seccomp-observe: \(first.replacingOccurrences(of: "Error: ", with: "")) (see seccomp-observe --help)\n".utf8))
-            Foundation.exit(2)
+            exit(withArgumentError: error)
         }
+    }
+
+    /// --help and --version (status 0), an ExitCode, or an argument error in one line (2).
+    static func exit(withArgumentError error: Error) -> Never {
+        if let code = error as? ExitCode { Foundation.exit(code.rawValue) }
+        if exitCode(for: error) == .success {
+            print(fullMessage(for: error))
+            Foundation.exit(0)
+        }
+        let first = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+        FileHandle.standardError.write(Data("seccomp-observe: \(first.replacingOccurrences(of: "Error: ", with: "")) (see seccomp-observe --help)\n".utf8))
+        Foundation.exit(2)
     }
 
     /// The one place library errors become exit statuses.
@@ -320,4 +327,33 @@ struct ObserveCommand: ParsableCommand {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+}
+
+/// `seccomp-observe oci-hook`: podman's trace-syscall hook (Agent's OCIHook does the work).
+struct OCIHookCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "oci-hook",
+        abstract: "Podman's and runc's trace-syscall hook: the OCI state on standard input (always exits 0).",
+        discussion: """
+        Records the system calls of a container annotated
+          io.containers.trace-syscall="of:/path/out.json"                      write what the container called
+          io.containers.trace-syscall="if:/path/base.json;of:/path/out.json"   add to a base profile
+        as oci-seccomp-bpf-hook does: install the hook description
+        (deploy/oci-hooks/seccomp-forge-trace.json, `make install`) in a hooks.d directory, then
+          podman run --annotation io.containers.trace-syscall="of:/tmp/ls.json" IMAGE ls /
+          podman run --security-opt seccomp=/tmp/ls.json IMAGE ls /
+        Stages: prestart (or createRuntime) starts the observer; it writes OUT when the
+        container's cgroup empties; poststop waits for that. The hook always exits 0: a
+        failure is logged, and the container runs untraced.
+        """)
+
+    /// The background observer the hook starts: ID CGROUP OUT BASE (internal).
+    @Option(name: .long, parsing: .upToNextOption, help: .hidden) var serve: [String] = []
+
+    /// Whatever else a runtime passes (hook descriptions may add arguments): ignored, never an error.
+    @Argument(parsing: .allUnrecognized, help: .hidden) var ignored: [String] = []
+
+    func run() throws {
+        throw ExitCode(serve.isEmpty ? OCIHook.runHook() : OCIHook.serve(serve))
+    }
 }
