@@ -14,16 +14,16 @@ import Glibc
 /// (each as /proc/sys/kernel/seccomp/actions_logged allows). Reading them is how
 /// the sandbox names a call the kernel stopped without any process of ours in
 /// the decision.
-struct SeccompRecord: Equatable {
-    var pid: Int32
-    var comm: String
-    var arch: UInt32
-    var syscall: UInt32
+public struct SeccompRecord: Equatable, Sendable {
+    public var pid: Int32
+    public var comm: String
+    public var arch: UInt32
+    public var syscall: UInt32
     /// The filter's return value with its data masked off (SECCOMP_RET_ACTION_FULL).
-    var code: UInt32
+    public var code: UInt32
 
     /// Parses one /dev/kmsg line; nil for anything but a seccomp audit record.
-    init?(kmsgLine line: Substring) {
+    public init?(kmsgLine line: Substring) {
         let marker = Array("type=1326 ".utf8)
         let bytes = Array(line.utf8)
         guard bytes.count >= marker.count,
@@ -33,7 +33,8 @@ struct SeccompRecord: Equatable {
         while !rest.isEmpty {
             rest = rest.drop(while: { $0 == " " })
             guard let equals = rest.firstIndex(of: "=") else { break }
-            let key = rest[..<equals]
+            // A key is the word before "=": "audit(1.2:3): pid=9" is pid, not "audit(1.2:3): pid".
+            let key = rest[..<equals].split(separator: " ").last ?? ""
             var value: Substring
             let after = rest.index(after: equals)
             if after < rest.endIndex, rest[after] == "\"" {
@@ -72,7 +73,7 @@ struct SeccompRecord: Equatable {
         }
     }
 
-    init(pid: Int32, comm: String, arch: UInt32, syscall: UInt32, code: UInt32) {
+    public init(pid: Int32, comm: String, arch: UInt32, syscall: UInt32, code: UInt32) {
         (self.pid, self.comm, self.arch, self.syscall, self.code) = (pid, comm, arch, syscall, code)
     }
 }
