@@ -9,7 +9,7 @@ RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
 DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static libcurl4-openssl-dev prometheus prometheus-node-exporter iproute2 podman \
-	man-db groff-base
+	man-db groff-base zsh fish
 # Peers the benchmarks measure against, installed by make bench only.
 BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf

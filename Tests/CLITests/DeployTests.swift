@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import Yams
+import TestSupport
 
 /// The shipped deployment files: the systemd unit passes systemd's own check (with the
 /// built binary in place of the installed one), and the Kubernetes manifest is a DaemonSet
@@ -8,14 +9,13 @@ import Yams
 /// bundled profiles, man pages that render and name every subcommand and option, and shell
 /// completions that the shells load.
 final class DeployTests: XCTestCase {
-    let deploy = ToolProcess.packageRoot.appendingPathComponent("deploy")
+    let deploy = TestEnvironment.packageRoot.appendingPathComponent("deploy")
 
     func testSystemdUnitVerifies() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
             throw XCTSkip("no systemd-analyze here to check the unit with")
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("unit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try TestEnvironment.makeScratch("unit")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let unit = try String(contentsOf: deploy.appendingPathComponent("systemd/seccomp-forge-agent.service"), encoding: .utf8)
         XCTAssertTrue(unit.contains("ExecStart=/usr/local/bin/seccomp-observe --all"))
@@ -65,16 +65,14 @@ final class DeployTests: XCTestCase {
         if !FileManager.default.isExecutableFile(atPath: generator) { missing.append("\(generator) (make manual-tool builds it)") }
         if !missing.isEmpty {
             let reason = "missing for make install: " + missing.joined(separator: ", ")
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and " + reason) }
-            throw XCTSkip(reason)
+            try TestEnvironment.unavailable(reason)
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("install-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try TestEnvironment.makeScratch("install")
         addTeardownBlock { try? FileManager.default.removeItem(at: scratch) }
         let destdir = scratch.appendingPathComponent("root")
         // A make above this test (make test) leaves its flags and level in the environment.
         let result = try ToolProcess.run(Self.which("make")!, [
-            "-C", ToolProcess.packageRoot.path, "--no-print-directory", "install-built",
+            "-C", TestEnvironment.packageRoot.path, "--no-print-directory", "install-built",
             "RELEASE=\(bin.path)", "BUILD=\(scratch.appendingPathComponent("build").path)",
             "DESTDIR=\(destdir.path)", "PREFIX=/usr",
         ], in: scratch, environment: ["MAKEFLAGS": "", "MFLAGS": "", "MAKELEVEL": ""])
@@ -215,28 +213,20 @@ final class DeployTests: XCTestCase {
         XCTAssertEqual(answer("seccomp-sandbox --print"), ["--print-filter"], result.stdout)
     }
 
-    /// zsh -n and fish -n on the installed zsh and fish scripts. Optional: neither shell is
-    /// among the packages make deps installs, so where one is missing its check is skipped,
-    /// in CI too (the files themselves are checked by testMakeInstallLaysOutEveryFile).
+    /// zsh -n and fish -n on the installed zsh and fish scripts (make deps installs both shells).
     func testInstalledZshAndFishCompletionsParse() throws {
         let zsh = Self.which("zsh"), fish = Self.which("fish")
-        guard zsh != nil || fish != nil else { throw XCTSkip("neither zsh nor fish here to check their completions with (optional)") }
+        guard let zsh, let fish else { try TestEnvironment.unavailable("zsh and fish are needed to check their completions (make deps installs them)") }
         let usr = try install()
         for tool in Self.tools {
-            if let zsh {
-                let file = usr.appendingPathComponent("share/zsh/site-functions/_\(tool)")
-                XCTAssertTrue(try String(contentsOf: file, encoding: .utf8).hasPrefix("#compdef \(tool)"), file.path)
-                let check = try ToolProcess.run(zsh, ["-n", file.path], in: usr)
-                XCTAssertEqual(check.status, 0, "\(file.path): \(check.stderr)")
-            }
-            if let fish {
-                let file = usr.appendingPathComponent("share/fish/vendor_completions.d/\(tool).fish")
-                let check = try ToolProcess.run(fish, ["--no-config", "-n", file.path], in: usr)
-                XCTAssertEqual(check.status, 0, "\(file.path): \(check.stderr)")
-            }
+            let zshFile = usr.appendingPathComponent("share/zsh/site-functions/_\(tool)")
+            XCTAssertTrue(try String(contentsOf: zshFile, encoding: .utf8).hasPrefix("#compdef \(tool)"), zshFile.path)
+            let zshCheck = try ToolProcess.run(zsh, ["-n", zshFile.path], in: usr)
+            XCTAssertEqual(zshCheck.status, 0, "\(zshFile.path): \(zshCheck.stderr)")
+            let fishFile = usr.appendingPathComponent("share/fish/vendor_completions.d/\(tool).fish")
+            let fishCheck = try ToolProcess.run(fish, ["--no-config", "-n", fishFile.path], in: usr)
+            XCTAssertEqual(fishCheck.status, 0, "\(fishFile.path): \(fishCheck.stderr)")
         }
-        if zsh == nil { throw XCTSkip("no zsh here: only fish's scripts were checked") }
-        if fish == nil { throw XCTSkip("no fish here: only zsh's scripts were checked") }
     }
 
     struct InstallFailed: Error, CustomStringConvertible {
