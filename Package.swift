@@ -100,15 +100,19 @@ let package = Package(
             // whose libcurl has no static build here; the Swift runtime stays static
             // (--static-swift-stdlib), libc and libcurl are shared.
         ),
-        .testTarget(name: "SyscallTableTests", dependencies: ["SyscallTable"]),
-        .testTarget(name: "CBPFTests", dependencies: ["CBPF", "SeccompABI"]),
-        .testTarget(name: "FilterCacheTests", dependencies: ["FilterCache", "CBPF"]),
-        .testTarget(name: "SeccompProfileTests", dependencies: ["SeccompProfile", "SeccompABI"]),
-        .testTarget(name: "FilterCompilerTests", dependencies: ["FilterCompiler", "SeccompProfile", "SeccompABI", "CBPF", "SyscallTable"]),
-        .testTarget(name: "KernelTests", dependencies: ["FilterCompiler", "SeccompProfile", "SeccompABI", "CBPF", "SyscallTable"]),
-        .testTarget(name: "CLITests", dependencies: [.product(name: "Yams", package: "Yams")]),
-        .testTarget(name: "RecordingTests", dependencies: ["Recording", "SeccompProfile", "SyscallTable"]),
-        .testTarget(name: "ObserverTests", dependencies: ["Observer", "Workloads", "Recording", "SyscallTable", "SeccompProfile", "SeccompABI", "FilterCompiler"]),
+        // What every suite shares: the package root, the helpers, the kernel gate, scratch directories, running the tools.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SyscallTableTests", dependencies: ["TestSupport", "SyscallTable"]),
+        .testTarget(name: "CBPFTests", dependencies: ["TestSupport", "CBPF", "SeccompABI"]),
+        .testTarget(name: "FilterCacheTests", dependencies: ["TestSupport", "FilterCache", "CBPF"]),
+        .testTarget(name: "SeccompProfileTests", dependencies: ["TestSupport", "SeccompProfile", "SeccompABI"]),
+        .testTarget(name: "FilterCompilerTests", dependencies: ["TestSupport", "FilterCompiler", "SeccompProfile", "SeccompABI", "CBPF", "SyscallTable"]),
+        .testTarget(name: "KernelTests", dependencies: ["TestSupport", "FilterCompiler", "SeccompProfile", "SeccompABI", "CBPF", "SyscallTable"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "SeccompProfile", "SyscallTable"]),
+        .testTarget(name: "ObserverTests", dependencies: ["TestSupport", "Observer", "Recording", "SyscallTable", "SeccompProfile", "SeccompABI", "FilterCompiler"]),
+        .testTarget(name: "WorkloadsTests", dependencies: ["TestSupport", "Workloads", "Recording"]),
+        .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,12 +1,13 @@
 import Foundation
 import XCTest
 import Yams
+import TestSupport
 
 /// `seccomp-profile convert`: the Kubernetes resource has every field the
 /// security-profiles-operator's schema requires and means the same filter; the
 /// systemd lines use systemd's vocabulary.
 final class ConvertTests: XCTestCase {
-    static let dockerDefault = ToolProcess.packageRoot.appendingPathComponent("corpus/docker/default.json").path
+    static let dockerDefault = TestEnvironment.packageRoot.appendingPathComponent("corpus/docker/default.json").path
     /// The operator's enum of architectures (SeccompProfile v1beta1 spec.architectures).
     static let operatorArchitectures: Set<String> = [
         "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", "SCMP_ARCH_ARM", "SCMP_ARCH_AARCH64", "SCMP_ARCH_MIPS",
@@ -21,8 +22,7 @@ final class ConvertTests: XCTestCase {
     var scratch: URL!
 
     override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("convert-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratch = try TestEnvironment.makeScratch("convert")
     }
 
     override func tearDownWithError() throws {
@@ -68,7 +68,7 @@ final class ConvertTests: XCTestCase {
     }
 
     func testSystemdLinesUseSystemdsVocabulary() throws {
-        let baseline = try tool(["convert", ToolProcess.packageRoot.appendingPathComponent("profiles/container-default.json").path, "--to", "systemd"]).stdout
+        let baseline = try tool(["convert", TestEnvironment.packageRoot.appendingPathComponent("profiles/container-default.json").path, "--to", "systemd"]).stdout
         let lines = baseline.split(separator: "\n").map(String.init)
         XCTAssertTrue(lines.contains { $0.hasPrefix("SystemCallArchitectures=x86-64") }, baseline)
         let deny = try XCTUnwrap(lines.first { $0.hasPrefix("SystemCallFilter=~") })

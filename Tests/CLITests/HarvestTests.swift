@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// Fleet-wide harvesting through a real Prometheus: two agents (`seccomp-observe --all`)
 /// in two network namespaces stand for two hosts, each observing its own workloads; a
@@ -7,7 +8,7 @@ import XCTest
 /// collector), and `seccomp-profile harvest` writes each workload's profile: the union
 /// of what the hosts saw, counts summed, coverage per host.
 final class HarvestTests: XCTestCase {
-    static var helpers: String { ToolProcess.helpers }
+    static var helpers: String { TestEnvironment.helpers }
     let mount = "/sys/fs/cgroup/unified"
     let tag = String(UUID().uuidString.prefix(6)).lowercased()
     var scratch: URL!
@@ -19,8 +20,7 @@ final class HarvestTests: XCTestCase {
         try ToolProcess.requireKernelTest(rootFor: "network namespaces and --all need root",
                                           tools: ["/usr/bin/prometheus", "/usr/bin/prometheus-node-exporter", "/usr/sbin/ip", "/usr/bin/nsenter"],
                                           install: "make deps installs prometheus, prometheus-node-exporter and iproute2")
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("harvest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratch = try TestEnvironment.makeScratch("harvest")
     }
 
     override func tearDownWithError() throws {
@@ -28,7 +28,7 @@ final class HarvestTests: XCTestCase {
         for p in processes { p.waitUntilExit() }
         for ns in namespaces { _ = try? ToolProcess.run("/usr/sbin/ip", ["netns", "del", ns], in: scratch) }
         for dir in cgroups.reversed() { rmdir(mount + dir) }
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        TestEnvironment.removeScratch(scratch)
     }
 
     @discardableResult

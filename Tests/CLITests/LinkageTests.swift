@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// Start-up is part of the product: the tools users run in loops (seccomp-sandbox,
 /// seccomp-profile) are static executables (no dynamic loader, no shared libraries to map

@@ -1,17 +1,17 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `seccomp-profile merge` and `diff` on recordings and profiles, as a fleet or a CI job uses them.
 final class MergeDiffTests: XCTestCase {
     var scratch: URL!
 
     override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mergediff-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratch = try TestEnvironment.makeScratch("mergediff")
     }
 
     override func tearDownWithError() throws {
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        TestEnvironment.removeScratch(scratch)
     }
 
     func write(_ name: String, _ text: String) throws -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `seccomp-observe oci-hook` as podman's trace-syscall hook, on real podman with runc and a
 /// root filesystem directory: the profile it writes runs the same container; the classic
@@ -14,17 +15,17 @@ final class OCIHookTests: XCTestCase {
         try ToolProcess.requireKernelTest(rootFor: "podman and the observer need root",
                                           tools: ["/usr/bin/podman", "/usr/sbin/runc", "/usr/bin/busybox", "/bin/ls"],
                                           install: "make deps installs podman, runc and busybox-static")
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hook-\(UUID().uuidString)")
+        scratch = try TestEnvironment.makeScratch("hook")
         hooks = scratch.appendingPathComponent("hooks.d")
         try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)
         // The shipped hook description, pointing at the built binary.
-        let shipped = try String(contentsOf: ToolProcess.packageRoot.appendingPathComponent("deploy/oci-hooks/seccomp-forge-trace.json"), encoding: .utf8)
+        let shipped = try String(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/oci-hooks/seccomp-forge-trace.json"), encoding: .utf8)
         try shipped.replacingOccurrences(of: "/usr/local/bin/seccomp-observe", with: ToolProcess.binary("seccomp-observe"))
             .write(to: hooks.appendingPathComponent("seccomp-forge-trace.json"), atomically: true, encoding: .utf8)
     }
 
     override func tearDownWithError() throws {
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        TestEnvironment.removeScratch(scratch)
     }
 
     /// A root filesystem with busybox and GNU ls (with the libraries it loads).

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `seccomp-observe --all` on the real kernel with real containers: runc runs busybox
 /// containers in systemd-style and cgroupfs-style cgroups, a service runs in its unit's
@@ -7,7 +8,7 @@ import XCTest
 /// merge (coverage 2/2), runc's own set-up stays out of the profile, and the profile
 /// runs the workload under runc and under seccomp-sandbox.
 final class ObserveAllTests: XCTestCase {
-    static var helpers: String { ToolProcess.helpers }
+    static var helpers: String { TestEnvironment.helpers }
     var scratch: URL!
     var made: [String] = []  // cgroup directories this test made, removed at the end (innermost first)
     let mount = "/sys/fs/cgroup/unified"
@@ -18,13 +19,13 @@ final class ObserveAllTests: XCTestCase {
         try ToolProcess.requireKernelTest(rootFor: "--all needs root", tools: ["/usr/sbin/runc", "/usr/bin/busybox"],
                                           install: "make deps installs runc and busybox-static",
                                           more: { FileManager.default.fileExists(atPath: mount + "/cgroup.procs") ? nil : "no cgroup v2 at \(mount)" })
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("all-\(UUID().uuidString)")
+        scratch = try TestEnvironment.makeScratch("all")
         try FileManager.default.createDirectory(at: scratch.appendingPathComponent("out"), withIntermediateDirectories: true)
     }
 
     override func tearDownWithError() throws {
         for dir in made.reversed() { rmdir(mount + dir) }
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        TestEnvironment.removeScratch(scratch)
     }
 
     /// A cgroup directory (and its parents) below the mount, remembered for removal.

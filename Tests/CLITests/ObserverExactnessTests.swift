@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// The observer's counts are exact whatever the tasks and CPUs do, in every target mode:
 /// four processes contending for the two CPUs (a million getppid calls each), a tree of
@@ -10,7 +11,7 @@ import XCTest
 /// kernel does not trace (tasks the kernel keeps out of tracing, a skipped program) and a
 /// task whose cgroup changes before the attach tracepoint runs both leave one behind.
 final class ObserverExactnessTests: XCTestCase {
-    static var helpers: String { ToolProcess.helpers }
+    static var helpers: String { TestEnvironment.helpers }
     static let runs = 20
     let mount = "/sys/fs/cgroup/unified"
     let tag = String(UUID().uuidString.prefix(8)).lowercased()
@@ -24,8 +25,7 @@ final class ObserverExactnessTests: XCTestCase {
                                           tools: ["call-n-times", "forker", "moved"].map { "\(Self.helpers)/\($0)" },
                                           install: "make helpers builds them",
                                           more: { FileManager.default.fileExists(atPath: mount + "/cgroup.procs") ? nil : "no cgroup v2 at \(mount)" })
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("exact-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratch = try TestEnvironment.makeScratch("exact")
     }
 
     override func tearDownWithError() throws {
@@ -36,7 +36,7 @@ final class ObserverExactnessTests: XCTestCase {
         for dir in made.reversed() {
             _ = ToolProcess.waitUntil(seconds: 5) { rmdir(mount + dir) == 0 || errno == ENOENT }
         }
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        TestEnvironment.removeScratch(scratch)
     }
 
     // MARK: workloads

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// seccomp-sandbox attacked the way a hostile confined program would: every deny
 /// must come from the kernel, and nothing the program can reach (its supervisor,
@@ -11,17 +12,15 @@ final class SandboxAttackTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard geteuid() == 0 else { throw XCTSkip("attack tests run the sandbox as root and as nobody: run as root") }
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("attack-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratch = try TestEnvironment.makeScratch("attack")
         chmod(scratch.path, 0o777)  // the runs as nobody write here too
         guard FileManager.default.isExecutableFile(atPath: Self.helpers + "/hostile") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("helpers not built: make helpers") }
-            throw XCTSkip("helpers not built: make helpers")
+            try TestEnvironment.unavailable("helpers not built: make helpers")
         }
     }
 
     override func tearDownWithError() throws {
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        TestEnvironment.removeScratch(scratch)
     }
 
     func profile(_ json: String, named name: String = "p.json") throws -> String {

@@ -1,23 +1,20 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `seccomp-observe` as a user runs it: files written, exit statuses, errors, Ctrl-C.
 final class SeccompObserveCLITests: XCTestCase {
-    static let packageRoot = ToolProcess.packageRoot
-    static var helpers: String { ToolProcess.helpers }
+    static let packageRoot = TestEnvironment.packageRoot
+    static var helpers: String { TestEnvironment.helpers }
     var scratch: URL!
 
     override func setUpWithError() throws {
-        if geteuid() != 0 || !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and the observer cannot run here (root and BTF needed)") }
-            throw XCTSkip("the observer needs root and BTF")
-        }
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("observe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try TestEnvironment.requireObserver()
+        scratch = try TestEnvironment.makeScratch("observe")
     }
 
     override func tearDownWithError() throws {
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        TestEnvironment.removeScratch(scratch)
     }
 
     /// A JSON file the observer wrote in the scratch directory.

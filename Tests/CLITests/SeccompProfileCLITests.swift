@@ -1,15 +1,15 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// The `seccomp-profile` binary as a user runs it: output, one-line errors, exit status.
 final class SeccompProfileCLITests: XCTestCase {
-    static let packageRoot = ToolProcess.packageRoot
+    static let packageRoot = TestEnvironment.packageRoot
     static let dockerDefault = packageRoot.appendingPathComponent("corpus/docker/default.json").path
     var scratch: URL!
 
     override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratch = try TestEnvironment.makeScratch("cli")
     }
 
     override func tearDownWithError() throws {
@@ -107,8 +107,7 @@ final class SeccompProfileCLITests: XCTestCase {
         let toStdout = try run(["compile", Self.dockerDefault, "--format", "c", "-o", "-"])
         XCTAssertEqual(toStdout.status, 0, toStdout.stderr)
         XCTAssertFalse(toStdout.stdout.isEmpty)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("out-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestEnvironment.makeScratch("out")
         defer { try? FileManager.default.removeItem(at: dir) }
         let real = dir.appendingPathComponent("real.bpf").path, link = dir.appendingPathComponent("link.bpf").path
         XCTAssertEqual(symlink("real.bpf", link), 0)
@@ -260,11 +259,9 @@ final class BubblewrapFilterTests: XCTestCase {
     func testBubblewrapLoadsTheRawFilter() throws {
         let bwrap = "/usr/bin/bwrap"
         guard FileManager.default.isExecutableFile(atPath: bwrap) else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("bubblewrap is missing (make deps installs it)") }
-            throw XCTSkip("bubblewrap is not installed")
+            try TestEnvironment.unavailable("bubblewrap is not installed")
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("bwrap-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        let scratch = try TestEnvironment.makeScratch("bwrap")
         defer { try? FileManager.default.removeItem(at: scratch) }
         let profile = scratch.appendingPathComponent("p.json")
         try Data(#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#.utf8).write(to: profile)

@@ -1,22 +1,21 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// `seccomp-sandbox` on real programs: the blocked call named, the profile's errno,
 /// i386 calls, complain mode and --update, the exit statuses, and the seed audit
 /// under the bundled container-default profile.
 final class SeccompSandboxCLITests: XCTestCase {
-    static let packageRoot = ToolProcess.packageRoot
-    static var helpers: String { ToolProcess.helpers }
+    static let packageRoot = TestEnvironment.packageRoot
+    static var helpers: String { TestEnvironment.helpers }
     /// What the static syscall-probe needs to start and exit, 64- and 32-bit.
     static let probeStartup = #"["arch_prctl","brk","execve","exit_group","getrandom","mprotect","newfstatat","prlimit64","readlink","rseq","set_robust_list","set_tid_address","write","set_thread_area","statx","ugetrlimit"]"#
     var scratch: URL!
 
     override func setUpWithError() throws {
-        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("sandbox-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        scratch = try TestEnvironment.makeScratch("sandbox")
         guard FileManager.default.isExecutableFile(atPath: Self.helpers + "/syscall-probe") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("helpers not built: make helpers") }
-            throw XCTSkip("helpers not built: make helpers")
+            try TestEnvironment.unavailable("helpers not built: make helpers")
         }
     }
 

@@ -1,20 +1,17 @@
 import Foundation
 import XCTest
+import TestSupport
 
 /// The CI step of docs/ci.md, run as a CI job runs it: a test suite traced by seccomp-observe,
 /// compared with the committed profile; new calls fail the step and are printed.
 final class SyscallDriftTests: XCTestCase {
-    static var helpers: String { ToolProcess.helpers }
+    static var helpers: String { TestEnvironment.helpers }
 
     func testNewSyscallsFailTheStepAndArePrinted() throws {
-        if geteuid() != 0 || !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and the observer cannot run (root and BTF needed)") }
-            throw XCTSkip("the observer needs root and BTF")
-        }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("drift-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try TestEnvironment.requireObserver()
+        let scratch = try TestEnvironment.makeScratch("drift")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let script = ToolProcess.packageRoot.appendingPathComponent("tools/ci/syscall-drift.sh").path
+        let script = TestEnvironment.packageRoot.appendingPathComponent("tools/ci/syscall-drift.sh").path
         let environment = ["SECCOMP_OBSERVE": ToolProcess.binary("seccomp-observe"), "SECCOMP_PROFILE": ToolProcess.binary("seccomp-profile"),
                            "DRIFT_DIR": scratch.appendingPathComponent("drift").path]
         // The "test suite" before and after a change that adds a call (getpgrp).

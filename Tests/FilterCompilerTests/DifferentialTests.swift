@@ -5,6 +5,7 @@ import SeccompProfile
 import SyscallTable
 import XCTest
 import SeccompABI
+import TestSupport
 
 /// Our filters against libseccomp's (with runc's rule translation), call by call:
 /// every syscall number of x86_64, x86 and x32, and argument vectors at every
@@ -254,8 +255,7 @@ final class DifferentialTests: XCTestCase {
         let filter = try FilterCompiler.compile(policy, frequencies: frequencies)
         let emulator = Emulator(filter.program)
         var report = Report()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("diff-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestEnvironment.makeScratch("diff")
         defer { try? FileManager.default.removeItem(at: dir) }
         let ours = dir.appendingPathComponent("ours.bpf")
         try Data(filter.program.rawBytes).write(to: ours)

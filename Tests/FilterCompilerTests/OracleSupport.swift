@@ -3,6 +3,7 @@ import Foundation
 import SeccompProfile
 import SyscallTable
 import XCTest
+import TestSupport
 
 /// Runs `scmp-oracle` (libseccomp, test-only) on a directive script and returns its output.
 struct Oracle {
@@ -10,22 +11,17 @@ struct Oracle {
 
     /// The oracle built by `make helpers`; in CI its absence is a failure, elsewhere a skip.
     static func locate() throws -> Oracle {
-        let env = ProcessInfo.processInfo.environment
-        let dir = env["SECCOMP_FORGE_HELPERS"] ?? URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/helpers").path
-        let path = dir + "/scmp-oracle"
+        let path = TestEnvironment.helpers + "/scmp-oracle"
         guard FileManager.default.isExecutableFile(atPath: path) else {
             let reason = "libseccomp oracle not built at \(path): run make helpers"
-            if env["CI"] == "true" { throw OracleFailure(message: "CI=true and " + reason) }
+            if TestEnvironment.isCI { throw OracleFailure(message: "CI=true and " + reason) }
             throw XCTSkip(reason)
         }
         return Oracle(path: path)
     }
 
     func run(_ script: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("oracle-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try TestEnvironment.makeScratch("oracle")
         defer { try? FileManager.default.removeItem(at: dir) }
         let input = dir.appendingPathComponent("in.txt")
         let output = dir.appendingPathComponent("out.txt")

@@ -5,6 +5,7 @@ import SeccompProfile
 import SyscallTable
 import XCTest
 import SeccompABI
+import TestSupport
 
 /// Loads compiled filters into the running kernel, in a child probe process
 /// (`tools/probe/filter-probe.c`), and checks that the kernel does what the
@@ -161,9 +162,7 @@ final class KernelFilterTests: XCTestCase {
 
     /// The probe built by `make helpers`: from SECCOMP_FORGE_HELPERS, else `.build/helpers`.
     func probeURL(for architecture: Architecture) throws -> URL {
-        let directory = ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/helpers")
+        let directory = URL(fileURLWithPath: TestEnvironment.helpers)
         let name = architecture == .x86 ? "filter-probe32" : "filter-probe"
         let url = directory.appendingPathComponent(name)
         if !FileManager.default.isExecutableFile(atPath: url.path) {
@@ -174,7 +173,7 @@ final class KernelFilterTests: XCTestCase {
 
     /// A missing probe or kernel feature fails the test on CI and skips it elsewhere.
     func unavailable(_ reason: String) throws -> Never {
-        if ProcessInfo.processInfo.environment["CI"] == "true" {
+        if TestEnvironment.isCI {
             XCTFail(reason)
             throw ProbeFailure(description: reason) // ends the test; XCTFail alone would not
         }

@@ -5,25 +5,18 @@ import SeccompProfile
 import Recording
 import SyscallTable
 import XCTest
+import TestSupport
 
 /// The eBPF observer on the real kernel: exact counts, complete sets (strace as
 /// the reference), i386 calls named from the i386 table, isolation between
 /// targets, and nothing left behind.
 final class ObserverTests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static var helpers: String {
-        ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
-    }
+    static let packageRoot = TestEnvironment.packageRoot
+    static var helpers: String { TestEnvironment.helpers }
 
     /// Root and BTF are needed; in CI their absence is a failure, elsewhere a skip.
     func requireKernelFeatures() throws {
-        var missing: String?
-        if geteuid() != 0 { missing = "not root" }
-        if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { missing = "no BTF at /sys/kernel/btf/vmlinux" }
-        if let missing {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and the observer cannot run: \(missing)") }
-            throw XCTSkip("the observer cannot run: \(missing)")
-        }
+        try TestEnvironment.requireObserver()
     }
 
     func observe(_ command: [String]) throws -> ObservationSession.Outcome {
@@ -62,8 +55,7 @@ final class ObserverTests: XCTestCase {
     func testSetsMatchStrace() throws {
         try requireKernelFeatures()
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("strace is missing (make deps installs it)") }
-            throw XCTSkip("strace is not installed")
+            try TestEnvironment.unavailable("strace is not installed")
         }
         let python = ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "python3"
         let commands: [[String]] = [
@@ -171,8 +163,7 @@ final class ObserverTests: XCTestCase {
         try requireKernelFeatures()
         let sandbox = (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? Self.packageRoot.appendingPathComponent(".build/release").path) + "/seccomp-sandbox"
         guard FileManager.default.isExecutableFile(atPath: sandbox) else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("seccomp-sandbox not built at \(sandbox)") }
-            throw XCTSkip("seccomp-sandbox not built at \(sandbox)")
+            try TestEnvironment.unavailable("seccomp-sandbox not built at \(sandbox)")
         }
         setenv("SECCOMP_FORGE_NO_CACHE", "1", 1)  // leave the user's filter cache alone
         defer { unsetenv("SECCOMP_FORGE_NO_CACHE") }
@@ -199,8 +190,7 @@ final class ObserverTests: XCTestCase {
         let probe = [Self.helpers + "/vsyscall", "6"]
         let outcome = try observe(probe)
         if outcome.commandStatus == 77 {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("CI=true and this kernel maps no vsyscall page") }
-            throw XCTSkip("this kernel maps no vsyscall page (vsyscall=none)")
+            try TestEnvironment.unavailable("this kernel maps no vsyscall page (vsyscall=none)")
         }
         XCTAssertEqual(outcome.commandStatus, 0)
         XCTAssertEqual(outcome.recordings[0].counts["SCMP_ARCH_X86_64"]?["time"], 6)

@@ -2,27 +2,32 @@ import Foundation
 import XCTest
 
 /// Runs one of the built tools as a user would, capturing what it prints.
-struct ToolProcess {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+public struct ToolProcess {
+    public struct Result {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    public static var packageRoot: URL { TestEnvironment.packageRoot }
 
     /// `.build/release/NAME`, or where SECCOMP_FORGE_BIN says the binaries are.
-    static func binary(_ name: String) -> String {
+    public static func binary(_ name: String) -> String {
         (ProcessInfo.processInfo.environment["SECCOMP_FORGE_BIN"] ?? packageRoot.appendingPathComponent(".build/release").path) + "/" + name
     }
 
     /// The test helpers (make helpers): `.build/helpers`, or where SECCOMP_FORGE_HELPERS says.
-    static var helpers: String {
+    public static var helpers: String {
         ProcessInfo.processInfo.environment["SECCOMP_FORGE_HELPERS"] ?? packageRoot.appendingPathComponent(".build/helpers").path
     }
 
     /// Starts `executable` with stdout and stderr going to files in `scratch`.
-    static func start(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
+    public static func start(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
                       directory: URL? = nil) throws -> (Process, stdout: URL, stderr: URL) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -44,21 +49,18 @@ struct ToolProcess {
     /// The gate a kernel test class opens with: root (`rootFor` says why), BTF, the tools it
     /// runs (`install` says how to get them) and any `more` it needs (a reason when it is
     /// missing). In CI a missing piece is a failure; elsewhere a skip that names it.
-    static func requireKernelTest(rootFor: String, tools: [String], install: String, more: (() -> String?)? = nil) throws {
+    public static func requireKernelTest(rootFor: String, tools: [String], install: String, more: (() -> String?)? = nil) throws {
         var reason: String?
         if geteuid() != 0 { reason = rootFor }
         else if let missing = tools.first(where: { !FileManager.default.isExecutableFile(atPath: $0) }) { reason = "\(missing) is missing (\(install))" }
         else if !FileManager.default.fileExists(atPath: "/sys/kernel/btf/vmlinux") { reason = "no BTF" }
         else { reason = more?() }
-        if let reason {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI=true and " + reason) }
-            throw XCTSkip(reason)
-        }
+        if let reason { try TestEnvironment.unavailable(reason) }
     }
 
     /// Polls `condition` every 10 ms for up to `seconds`; returns whether it came true.
     @discardableResult
-    static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+    public static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() {
             guard Date() < deadline else { return false }
@@ -68,11 +70,11 @@ struct ToolProcess {
     }
 
     /// Whether the file (a started tool's output) holds `text` yet.
-    static func file(_ url: URL, contains text: String) -> Bool {
+    public static func file(_ url: URL, contains text: String) -> Bool {
         ((try? String(contentsOf: url, encoding: .utf8)) ?? "").contains(text)
     }
 
-    static func run(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
+    public static func run(_ executable: String, _ arguments: [String], in scratch: URL, environment: [String: String] = [:],
                     directory: URL? = nil) throws -> Result {
         let (process, out, err) = try start(executable, arguments, in: scratch, environment: environment, directory: directory)
         process.waitUntilExit()

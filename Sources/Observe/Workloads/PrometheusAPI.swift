@@ -41,6 +41,12 @@ public struct PrometheusAPI {
     public func vector(_ query: String) throws(HarvestError) -> [Sample] {
         let body = "query=" + Self.formEncoded(query)
         let (status, data) = try post(path: (prefix.isEmpty ? "" : "/" + prefix) + "/api/v1/query", body: Data(body.utf8))
+        return try samples(from: data, status: status, query: query)
+    }
+
+    /// The samples of an instant query's answer; the API's own error, or a body that is not
+    /// the API's, as an `unreachable` error naming the server.
+    public func samples(from data: Data, status: Int, query: String) throws(HarvestError) -> [Sample] {
         guard let answer = try? JSONDecoder().decode(Answer.self, from: data) else {
             throw HarvestError("--prometheus \(base): HTTP \(status), not the Prometheus API (is the URL right?)", kind: .unreachable)
         }
@@ -144,7 +150,8 @@ public struct PrometheusAPI {
         return try Self.parse(response, base: base)
     }
 
-    static func parse(_ response: Data, base: String) throws(HarvestError) -> (Int, Data) {
+    /// An HTTP/1.1 answer: its status and body (Content-Length, chunked, or everything to the end).
+    public static func parse(_ response: Data, base: String) throws(HarvestError) -> (Int, Data) {
         let bad = HarvestError("--prometheus \(base): not an HTTP answer", kind: .unreachable)
         guard let end = response.range(of: Data("\r\n\r\n".utf8)) else { throw bad }
         let head = String(decoding: response[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n")
