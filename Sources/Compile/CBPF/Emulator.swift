@@ -32,9 +32,15 @@ public struct Emulator {
     }
 
     public let program: Program
+    /// Whether the program touches scratch memory (the compiler's never do): only then is it allocated.
+    let usesScratch: Bool
 
     public init(_ program: Program) {
         self.program = program
+        usesScratch = program.instructions.contains { ins in
+            let c = ins.instructionClass
+            return c == BPF.st || c == BPF.stx || ((c == BPF.ld || c == BPF.ldx) && ins.code & 0xe0 == BPF.mem)
+        }
     }
 
     /// Runs the filter. `recordPath` keeps the executed indices (slower; for `explain`).
@@ -42,7 +48,7 @@ public struct Emulator {
         let code = program.instructions
         var a: UInt32 = 0
         var x: UInt32 = 0
-        var memory = [UInt32](repeating: 0, count: BPF.memoryWords)
+        var memory = usesScratch ? [UInt32](repeating: 0, count: BPF.memoryWords) : []
         var pc = 0
         var executed = 0
         var path: [Int] = []

@@ -72,9 +72,8 @@ public struct SeccompData: Hashable, Sendable {
         self.nr = nr
         self.arch = arch
         self.instructionPointer = instructionPointer
-        var a = [UInt64](repeating: 0, count: 6)
-        for (i, v) in args.prefix(6).enumerated() { a[i] = v }
-        self.args = (a[0], a[1], a[2], a[3], a[4], a[5])
+        func at(_ i: Int) -> UInt64 { i < args.count ? args[i] : 0 }
+        self.args = (at(0), at(1), at(2), at(3), at(4), at(5))
     }
 
     public func argument(_ index: Int) -> UInt64 {

@@ -128,10 +128,11 @@ public enum FilterCompiler {
         var decisions: [UInt32: SyscallDecision] = [:]
         // Every number of the table, named or not: the policy's one decision function
         // (runc's stub included) says what each gets; only what differs from the default is kept.
+        let stubAbove = policy.enosysAbove(on: architecture)
         var number = architecture.numberBase
         while number <= table.highestNumber {
             defer { number += 1 }
-            switch policy.decision(forNumber: number, among: byNumber[number] ?? [], on: architecture) {
+            switch policy.decision(forNumber: number, among: byNumber[number] ?? [], on: architecture, stubAbove: stubAbove) {
             case .fixed(let action, _):
                 if action != policy.defaultAction { decisions[number] = .action(action) }
             case .byArguments(let conditional, let otherwise):
@@ -142,7 +143,7 @@ public enum FilterCompiler {
             }
         }
         return ArchitecturePlan(architecture: architecture, table: table, decisions: decisions,
-                                defaultAction: policy.defaultAction, beyondTableAction: policy.beyondTableAction(on: architecture))
+                                defaultAction: policy.defaultAction, beyondTableAction: policy.beyondTableAction(stubAbove: stubAbove))
     }
 
     static func decisionTree(_ plans: [ArchitecturePlan], frequencies: [String: Double]?) -> DecisionNode {

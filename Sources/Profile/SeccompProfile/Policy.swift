@@ -212,7 +212,12 @@ public struct Policy: Sendable {
 
     /// What numbers above the architecture's table get: ENOSYS under the stub, else the default.
     public func beyondTableAction(on architecture: Architecture) -> SeccompAction {
-        enosysAbove(on: architecture) == nil ? defaultAction : .enosys
+        beyondTableAction(stubAbove: enosysAbove(on: architecture))
+    }
+
+    /// The same, with `enosysAbove(on:)` already worked out.
+    public func beyondTableAction(stubAbove: UInt32?) -> SeccompAction {
+        stubAbove == nil ? defaultAction : .enosys
     }
 
     /// What a profile does with one syscall on one architecture, before looking at arguments.
@@ -244,7 +249,13 @@ public struct Policy: Sendable {
     /// rule (the first, if several; conditions that always hold do not count), then the
     /// conditional rules, then the default. `candidates`: the rules that reach the number.
     public func decision(forNumber number: UInt32, among candidates: [PolicyRule], on architecture: Architecture) -> CallDecision {
-        if let limit = enosysAbove(on: architecture), number > limit { return .fixed(.enosys, rule: nil) }
+        decision(forNumber: number, among: candidates, on: architecture, stubAbove: enosysAbove(on: architecture))
+    }
+
+    /// The same, with `enosysAbove(on: architecture)` worked out once by a caller that asks
+    /// for every number (the compiler).
+    public func decision(forNumber number: UInt32, among candidates: [PolicyRule], on architecture: Architecture, stubAbove: UInt32?) -> CallDecision {
+        if let limit = stubAbove, number > limit { return .fixed(.enosys, rule: nil) }
         return decision(among: candidates, on: architecture)
     }
 
