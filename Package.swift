@@ -26,6 +26,11 @@ let package = Package(
         // async HTTP server without SwiftNIO (FlyingFox), whose client also queries Prometheus.
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
+        // Harvest's HTTP/1.1 to Prometheus: SwiftNIO's codec (NIOHTTP1) on NIOPosix, which links
+        // statically, so seccomp-profile stays a static executable (FlyingFox's client brings
+        // FoundationNetworking and a shared libcurl; AsyncHTTPClient adds TLS and HTTP/2 that
+        // harvest's plain HTTP does not use).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The pipeline, stage by stage (Sources/ABI → Profile → Compile → Observe → Enforce → Tools).
@@ -55,7 +60,14 @@ let package = Package(
         .target(name: "CObserver", path: "Sources/Observe/CObserver", cSettings: [.headerSearchPath("../../../.build/bpf")],
                 linkerSettings: [.linkedLibrary("bpf"), .linkedLibrary("elf"), .linkedLibrary("z")]),
         .target(name: "Observer", dependencies: ["CObserver", "Recording", "SyscallTable"], path: "Sources/Observe/Observer"),
-        .target(name: "Workloads", dependencies: ["Recording", "SeccompProfile", "SyscallTable"], path: "Sources/Observe/Workloads"),
+        .target(
+            name: "Workloads",
+            dependencies: [
+                "Recording", "SeccompProfile", "SyscallTable",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Sources/Observe/Workloads"),
         .target(
             name: "Agent",
             dependencies: [

@@ -44,17 +44,55 @@ final class FleetHarvestTests: XCTestCase {
         }
     }
 
-    func testHTTPFraming() throws {
-        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n"
-        let (status, body) = try PrometheusAPI.parse(Data(chunked.utf8), base: "b")
-        XCTAssertEqual(status, 200)
-        XCTAssertEqual(String(decoding: body, as: UTF8.self), "hello world")
-        let sized = try PrometheusAPI.parse(Data("HTTP/1.1 503 Busy\r\nContent-Length: 3\r\n\r\nabcdef".utf8), base: "b")
-        XCTAssertEqual(sized.0, 503)
-        XCTAssertEqual(String(decoding: sized.1, as: UTF8.self), "abc")
-        for bad in ["", "HTTP/1.1 200 OK\r\n", "SSH-2.0\r\n\r\n", "HTTP/1.1 200\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-                    "HTTP/1.1 200\r\nTransfer-Encoding: chunked\r\n\r\nffff\r\nshort"] {
-            XCTAssertThrowsError(try PrometheusAPI.parse(Data(bad.utf8), base: "b"), bad.debugDescription)
+    /// Real HTTP/1.1 answers from a server on loopback (python3): chunked and sized bodies read
+    /// whole, and a server that is not HTTP, hangs up early or never answers is an `unreachable`
+    /// error naming why — never a hang past the timeout, never a crash.
+    func testAnswersOverTheWire() throws {
+        let scratch = try TestEnvironment.makeScratch("http")
+        defer { TestEnvironment.removeScratch(scratch) }
+        let script = scratch.appendingPathComponent("server.py")
+        try #"""
+        import socket, sys
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+        print(s.getsockname()[1], flush=True)
+        body = b'{"status":"success","data":{"resultType":"vector","result":[{"metric":{"workload":"w"},"value":[1,"7"]}]}}'
+        for mode in sys.argv[1:]:
+            c, _ = s.accept(); c.recv(65536)
+            if mode == "chunked":
+                chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i+9]), body[i:i+9]) for i in range(0, len(body), 9))
+                c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+            elif mode == "sized":
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            elif mode == "garbage":
+                c.sendall(b"SSH-2.0-OpenSSH\r\n\r\n")
+            elif mode == "early":
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n{")
+            c.close()
+        """#.write(to: script, atomically: true, encoding: .utf8)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = [script.path, "chunked", "sized", "garbage", "early"]
+        let pipe = Pipe()
+        server.standardOutput = pipe
+        try server.run()
+        defer { server.terminate() }
+        let port = try XCTUnwrap(String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").first.flatMap { Int($0) })
+        let api = try PrometheusAPI(base: "http://127.0.0.1:\(port)")
+        for _ in ["chunked", "sized"] {
+            let samples = try api.vector("q")
+            XCTAssertEqual(samples.map(\.value), [7])
+            XCTAssertEqual(samples.first?.labels, ["workload": "w"])
+        }
+        for expected in ["not an HTTP answer", "closed the connection before its answer ended"] {
+            XCTAssertThrowsError(try api.vector("q")) {
+                let error = $0 as! HarvestError
+                XCTAssertEqual(error.kind, .unreachable)
+                XCTAssertTrue(error.description.contains(expected), error.description)
+            }
+        }
+        XCTAssertThrowsError(try PrometheusAPI(base: "http://127.0.0.1:1").vector("q")) {
+            XCTAssertEqual(($0 as! HarvestError).description, "--prometheus http://127.0.0.1:1: cannot connect (Connection refused)")
         }
     }
 

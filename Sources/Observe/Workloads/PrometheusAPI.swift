@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The Prometheus HTTP API's instant queries over plain HTTP/1.1 (POST, form-encoded).
 public struct PrometheusAPI {
@@ -93,93 +90,19 @@ public struct PrometheusAPI {
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 
-    /// POST over one connection (Connection: close): status and body (Content-Length, chunked or to EOF).
+    /// POST over one connection (Connection: close), through SwiftNIO's HTTP/1.1 codec: the
+    /// answer's status and body. 60 s for the whole exchange.
     func post(path: String, body: Data) throws(HarvestError) -> (Int, Data) {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw HarvestError("--prometheus \(base): cannot resolve \(host) (\(String(cString: gai_strerror(rc))))", kind: .unreachable)
+        do {
+            let answer = try HTTPPost.post(host: host, port: Int(port), path: path,
+                                           headers: [("Host", "\(host):\(port)"), ("User-Agent", "seccomp-profile"), ("Accept", "application/json"),
+                                                     ("Content-Type", "application/x-www-form-urlencoded")],
+                                           body: Array(body), timeout: .seconds(60))
+            return (answer.status, Data(answer.body))
+        } catch let failure as HTTPPost.Failure {
+            throw HarvestError("--prometheus \(base): \(failure.description)", kind: .unreachable)
+        } catch {
+            throw HarvestError("--prometheus \(base): \(error)", kind: .unreachable)
         }
-        defer { freeaddrinfo(list) }
-        var fd: Int32 = -1
-        var lastError: Int32 = 0
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let entry = cursor {
-            fd = socket(entry.pointee.ai_family, entry.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), entry.pointee.ai_protocol)
-            if fd >= 0 {
-                var timeout = timeval(tv_sec: 60, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-                if connect(fd, entry.pointee.ai_addr, entry.pointee.ai_addrlen) == 0 { break }
-                lastError = errno
-                close(fd)
-                fd = -1
-            } else {
-                lastError = errno
-            }
-            cursor = entry.pointee.ai_next
-        }
-        guard fd >= 0 else {
-            throw HarvestError("--prometheus \(base): cannot connect (\(String(cString: strerror(lastError))))", kind: .unreachable)
-        }
-        defer { close(fd) }
-        let head = "POST \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: seccomp-profile\r\nAccept: application/json\r\n"
-            + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n"
-        let request = Data(head.utf8) + body
-        var sent = 0
-        while sent < request.count {
-            let n = request.withUnsafeBytes { send(fd, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else {
-                throw HarvestError("--prometheus \(base): sending the query failed (\(String(cString: strerror(errno))))", kind: .unreachable)
-            }
-            sent += n
-        }
-        var response = Data()
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else {
-                throw HarvestError("--prometheus \(base): reading the answer failed (\(String(cString: strerror(errno))))", kind: .unreachable)
-            }
-            if n == 0 { break }
-            response.append(buffer, count: n)
-        }
-        return try Self.parse(response, base: base)
-    }
-
-    /// An HTTP/1.1 answer: its status and body (Content-Length, chunked, or everything to the end).
-    public static func parse(_ response: Data, base: String) throws(HarvestError) -> (Int, Data) {
-        let bad = HarvestError("--prometheus \(base): not an HTTP answer", kind: .unreachable)
-        guard let end = response.range(of: Data("\r\n\r\n".utf8)) else { throw bad }
-        let head = String(decoding: response[..<end.lowerBound], as: UTF8.self).split(separator: "\r\n")
-        guard let statusLine = head.first, statusLine.hasPrefix("HTTP/1."),
-              let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") else { throw bad }
-        var headers: [String: String] = [:]
-        for line in head.dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-        }
-        var body = Data(response[end.upperBound...])
-        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
-            var decoded = Data()
-            var rest = body[...]
-            while let lineEnd = rest.range(of: Data("\r\n".utf8)) {
-                let sizeText = String(decoding: rest[..<lineEnd.lowerBound], as: UTF8.self).split(separator: ";").first ?? ""
-                guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { throw bad }
-                if size == 0 { break }
-                let start = lineEnd.upperBound
-                guard rest.distance(from: start, to: rest.endIndex) >= size + 2 else { throw bad }
-                let chunkEnd = rest.index(start, offsetBy: size)
-                decoded.append(rest[start..<chunkEnd])
-                rest = rest[rest.index(chunkEnd, offsetBy: 2)...]
-            }
-            body = decoded
-        } else if let length = headers["content-length"].flatMap(Int.init), body.count > length {
-            body = body.prefix(length)
-        }
-        return (status, body)
     }
 }
