@@ -36,4 +36,13 @@ final class SHA256Tests: XCTestCase {
             XCTAssertEqual(SHA256.hex(pieces.finish()), expected, "length \(length) in pieces")
         }
     }
+
+    func testHexSpellingRoundTrips() {
+        let digest = SHA256.hash(Array("abc".utf8))
+        XCTAssertEqual(SHA256.digest(hex: SHA256.hex(digest)), digest)
+        XCTAssertEqual(SHA256.digest(hex: SHA256.hex(digest).uppercased()), digest)
+        for bad in ["", String(repeating: "a", count: 63), String(repeating: "g", count: 64), String(repeating: "a", count: 65), String(repeating: "+1", count: 32)] {
+            XCTAssertNil(SHA256.digest(hex: bad), bad)
+        }
+    }
 }

@@ -62,7 +62,7 @@ public struct Emulator {
                 switch ins.code {
                 case BPF.ld | BPF.w | BPF.abs:
                     guard let w = data.word(at: ins.k) else { throw Fault.badLoad(pc: pc, offset: ins.k) }
-                    if ins.k >= 8 { readBeyond = true }
+                    if ins.k >= SeccompDataLayout.instructionPointer { readBeyond = true }
                     a = w
                 case BPF.ld | BPF.imm: a = ins.k
                 case BPF.ld | BPF.mem: a = memory[Int(ins.k) % BPF.memoryWords]

@@ -92,10 +92,10 @@ public struct SeccompData: Hashable, Sendable {
         switch offset {
         case SeccompDataLayout.nr: return nr
         case SeccompDataLayout.arch: return arch
-        case 8: return UInt32(truncatingIfNeeded: instructionPointer)
-        case 12: return UInt32(truncatingIfNeeded: instructionPointer >> 32)
-        case 16..<64 where offset % 4 == 0:
-            let value = argument(Int((offset - 16) / 8))
+        case SeccompDataLayout.instructionPointer: return UInt32(truncatingIfNeeded: instructionPointer)
+        case SeccompDataLayout.instructionPointer + 4: return UInt32(truncatingIfNeeded: instructionPointer >> 32)
+        case SeccompDataLayout.args..<SeccompDataLayout.size where offset % 4 == 0:
+            let value = argument(Int((offset - SeccompDataLayout.args) / 8))
             return offset % 8 == 0 ? UInt32(truncatingIfNeeded: value) : UInt32(truncatingIfNeeded: value >> 32)
         default: return nil
         }

@@ -60,6 +60,20 @@ public struct SHA256: Sendable {
         return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
     }
 
+    /// The digest `hex` spelled: exactly 64 hex digits, else nil.
+    public static func digest(hex text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        // Hex digits only: UInt8(_:radix:) would take "+1".
+        guard digits.count == 64, digits.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x46).contains($0) || (0x61...0x66).contains($0) })
+        else { return nil }
+        var out: [UInt8] = []
+        for at in stride(from: 0, to: 64, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[at..<at + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(byte)
+        }
+        return out
+    }
+
     private mutating func compress(_ block: [UInt8], at offset: Int) {
         var w = [UInt32](repeating: 0, count: 64)
         for i in 0..<16 {

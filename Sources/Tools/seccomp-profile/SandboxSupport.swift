@@ -40,9 +40,7 @@ struct PrepareSandbox: ParsableCommand {
         }
         var keyBytes = [UInt8](repeating: 0, count: 32)
         if let key {
-            let digits = Array(key.utf8)
-            guard digits.count == 64, let parsed = Optional(stride(from: 0, to: 64, by: 2).compactMap({ UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16) })),
-                  parsed.count == 32 else { throw ToolError.badInput("--key: \"\(key)\" is not 64 hex digits") }
+            guard let parsed = SHA256.digest(hex: key) else { throw ToolError.badInput("--key: \"\(key)\" is not 64 hex digits") }
             keyBytes = parsed
         }
         func compile(_ policy: Policy) throws -> Program {
