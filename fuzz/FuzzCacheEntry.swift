@@ -1,0 +1,30 @@
+// libFuzzer target: a filter-cache entry as seccomp-sandbox finds it in its cache
+// directory (corrupt or hostile), parsed, then put through what the sandbox does
+// with an entry before the kernel sees it: --print-filter's listing, the emulated
+// answer to its own execve, complain mode's rewritten returns.
+import CBPF
+import SyscallTable
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    guard let entry = FilterCacheEntry(bytes: bytes) else { return 0 }
+    // What was read writes out as an entry that reads back the same.
+    precondition(FilterCacheEntry(bytes: entry.bytes) == entry, "a parsed entry does not survive bytes → parse")
+    _ = Disassembler(entry.program).listing()
+    _ = Disassembler(entry.execOpened).cArray()
+    for arch in [Architecture.native, .x86, .x32] {
+        let table = SyscallTable.forArchitecture(arch)
+        for call in ["execve", "execveat"] {
+            guard let nr = table.number(of: call) else { continue }
+            let seccompData = SeccompData(nr: nr, arch: arch.auditArch, instructionPointer: 0x7f00_0000_1000,
+                                          args: [0x7ffd_0000_0000, 0x7ffd_0000_0100, 0x7ffd_0000_0200, 0, 0, 0])
+            _ = try? Emulator(entry.program).run(seccompData, recordPath: true)
+            _ = try? Emulator(entry.execOpened).run(seccompData)
+        }
+    }
+    let notify = SeccompAction.userNotification.returnValue
+    _ = entry.execOpened.mappingReturns { SeccompAction(returnValue: $0) == .allow ? $0 : notify }
+    _ = entry.program.instructions.contains { $0.code == 0x06 && SeccompAction(returnValue: $0.k) == .userNotification }
+    return 0
+}
