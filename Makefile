@@ -187,7 +187,7 @@ check-tables:
 
 # The tools link as static executables (Package.swift); XCTest has no static build, so
 # the test bundle is built on its own, and `swift test` runs it without relinking the tools.
-test: deps check-tables helpers build manual-tool
+test: deps check-tables helpers build manual-tool fuzz-smoke
 	$(SWIFT) build -c release --product seccomp-forgePackageTests
 	SECCOMP_FORGE_HELPERS=$(abspath $(HELPERS)) SECCOMP_FORGE_BIN=$(abspath $(RELEASE)) \
 	  $(SWIFT) test -c release --skip-build --disable-swift-testing
@@ -213,6 +213,25 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(BPF)/least-counter.bpf.o $(
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
 	  docs/benchmarks-launch.md $(HELPERS)/call-n-times
 	@sh tools/bench/combine.sh
+
+# --- Fuzzing (libFuzzer + ASan): fuzz/build.sh builds, fuzz/run.sh runs; docs/fuzzing.md.
+#   make fuzz          each target FUZZ_SECONDS (600) in turn: profile, cache-entry, kernel-log
+#   make fuzz-smoke    each target FUZZ_SMOKE_SECONDS (20): the seeds, then fresh inputs (make test runs it)
+FUZZ_SECONDS       ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_TARGETS       ?= profile cache-entry kernel-log
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+
+fuzz-build:
+	sh fuzz/build.sh
+
+fuzz: fuzz-build
+	nice -n 10 sh fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-smoke: fuzz-build
+	sh fuzz/run.sh $(FUZZ_SMOKE_SECONDS) $(FUZZ_TARGETS)
+# --- end of fuzzing
 
 clean:
 	rm -rf $(BUILD)
