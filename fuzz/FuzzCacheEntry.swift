@@ -10,7 +10,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let entry = FilterCacheEntry(bytes: bytes) else { return 0 }
     // What was read writes out as an entry that reads back the same.
-    precondition(FilterCacheEntry(bytes: entry.bytes) == entry, "a parsed entry does not survive bytes → parse")
+    check(FilterCacheEntry(bytes: entry.bytes) == entry, "a parsed entry does not survive bytes → parse")
     _ = Disassembler(entry.program).listing()
     _ = Disassembler(entry.execOpened).cArray()
     for arch in [Architecture.native, .x86, .x32] {
@@ -27,4 +27,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     _ = entry.execOpened.mappingReturns { SeccompAction(returnValue: $0) == .allow ? $0 : notify }
     _ = entry.program.instructions.contains { $0.code == 0x06 && SeccompAction(returnValue: $0.k) == .userNotification }
     return 0
+}
+
+/// A broken invariant, reported with its message (precondition drops it in an -O build).
+private func check(_ condition: Bool, _ message: String) {
+    if !condition { fatalError(message) }
 }

@@ -24,6 +24,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     // What the tools write back must read back as the same profile.
     let again = try? Profile.decode(profile.encoded(), source: "encoded.json")
-    precondition(again == profile, "a decoded profile does not survive encode → decode")
+    check(again == profile, "a decoded profile does not survive encode → decode")
     return 0
+}
+
+/// A broken invariant, reported with its message (precondition drops it in an -O build).
+private func check(_ condition: Bool, _ message: String) {
+    if !condition { fatalError(message) }
 }

@@ -12,6 +12,9 @@ OUT=${FUZZ_BUILD:-.build/fuzz}
 SECONDS_EACH=${1:-600}
 [ $# -gt 0 ] && shift
 TARGETS=${*:-profile cache-entry kernel-log}
+# A crash is libFuzzer's to report (and to save the input); the Swift runtime's own
+# backtracer would sit on the output and delay it.
+export SWIFT_BACKTRACE=enable=no
 status=0
 for target in $TARGETS; do
     mkdir -p "$OUT/corpus/$target" "$OUT/artifacts"
