@@ -11,6 +11,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let entry = FilterCacheEntry(bytes: bytes) else { return 0 }
     // What was read writes out as an entry that reads back the same.
     check(FilterCacheEntry(bytes: entry.bytes) == entry, "a parsed entry does not survive bytes → parse")
+    // The launcher passes the length to the kernel as 16 bits; the kernel loads at most BPF_MAXINSNS.
+    check(entry.program.count <= BPF.maxInstructions && entry.execOpened.count <= BPF.maxInstructions,
+                 "an entry with a program longer than the kernel loads was accepted")
     _ = Disassembler(entry.program).listing()
     _ = Disassembler(entry.execOpened).cArray()
     for arch in [Architecture.native, .x86, .x32] {

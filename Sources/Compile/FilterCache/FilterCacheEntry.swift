@@ -8,7 +8,8 @@ import CBPF
 /// length-prefixed fields (u32 count): the program (8 bytes per instruction),
 /// the exec-opened variant (same), the architectures (comma-separated names),
 /// the listener path and the listener metadata (UTF-8), and the seccomp(2)
-/// filter flags (one u32). Anything else is rejected.
+/// filter flags (one u32). Anything else is rejected, as is a program (either
+/// one) longer than the kernel loads (`BPF.maxInstructions`).
 public struct FilterCacheEntry: Equatable, Sendable {
     /// The format's version: in the magic and in every cache key, so an entry written by
     /// another version is neither parsed nor looked up.
@@ -65,7 +66,8 @@ public struct FilterCacheEntry: Equatable, Sendable {
             at += count
         }
         guard at == bytes.count, fields[5].count == 4, let program = try? Program(rawBytes: fields[0]), !program.instructions.isEmpty,
-              let execOpened = try? Program(rawBytes: fields[1]) else { return nil }
+              let execOpened = try? Program(rawBytes: fields[1]),
+              program.count <= BPF.maxInstructions, execOpened.count <= BPF.maxInstructions else { return nil }
         let text = fields[2..<5].map { String(decoding: $0, as: UTF8.self) }
         self.init(key: Array(bytes[4..<36]), program: program, execOpened: execOpened,
                   architectures: text[0].split(separator: ",").map(String.init), listenerPath: text[1], listenerMetadata: text[2],
