@@ -3,6 +3,8 @@
 // with an entry before the kernel sees it: --print-filter's listing, the emulated
 // answer to its own execve, complain mode's rewritten returns.
 import CBPF
+import FilterCache
+import SeccompABI
 import SyscallTable
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,8 +1,12 @@
 // libFuzzer target: a seccomp profile as untrusted bytes, read the way every tool
 // reads one: decode (JSONBounds, the Go-compatible key pass, the Codable model),
-// validate, resolve for a few targets. A thrown error is an answer; a trap,
-// a crash or an ASan report is a bug.
+// validate, resolve for a few targets, and compile what resolves: the compiler's
+// verification phase checks every program against the policy, so a compiler bug
+// is a crash here. A thrown error is an answer; a trap, a crash, an ASan report
+// or an unverified program is a bug.
+import FilterCompiler
 import Foundation
+import SeccompABI
 import SeccompProfile
 import SyscallTable
 
@@ -20,7 +24,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard let (profile, _) = try? Profile.decodeReporting(bytes, source: "fuzz.json") else { return 0 }
     _ = ProfileValidator.validate(profile)
     for target in targets {
-        _ = try? PolicyResolver.resolve(profile, for: target, source: "fuzz.json")
+        guard let policy = try? PolicyResolver.resolve(profile, for: target, source: "fuzz.json") else { continue }
+        do { _ = try FilterCompiler.compile(policy) } catch {
+            if case .unverified(let what) = error { fatalError("the compiler's program differs from the policy: \(what)") }
+        }
     }
     // What the tools write back must read back as the same profile.
     let again = try? Profile.decode(profile.encoded(), source: "encoded.json")

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds the libFuzzer targets into $FUZZ_BUILD (default .build/fuzz):
-#   fuzz-profile      bytes → Profile.decodeReporting → validate → resolve
+#   fuzz-profile      bytes → Profile.decodeReporting → validate → resolve → compile (verified)
 #   fuzz-cache-entry  bytes → FilterCacheEntry(bytes:) → listing, emulation
 #   fuzz-kernel-log   bytes → SeccompRecord(kmsgLine:), KernelLog.drain()
 # Each library module is compiled with swiftc, in dependency order, instrumented
@@ -9,11 +9,14 @@
 set -eu
 
 # --- where the sources are (relative to the package root) ---
-SYSCALL_TABLE_SRC=Sources/SyscallTable
-CBPF_SRC=Sources/CBPF
-SECCOMP_PROFILE_SRC=Sources/SeccompProfile
-CSANDBOX_SRC=Sources/CSandbox
-KERNEL_LOG_SRC=Sources/seccomp-sandbox/KernelLog.swift
+SECCOMP_ABI_SRC=Sources/ABI/SeccompABI
+SYSCALL_TABLE_SRC=Sources/ABI/SyscallTable
+CBPF_SRC=Sources/Compile/CBPF
+FILTER_CACHE_SRC=Sources/Compile/FilterCache
+SECCOMP_PROFILE_SRC=Sources/Profile/SeccompProfile
+FILTER_COMPILER_SRC=Sources/Compile/FilterCompiler
+CSANDBOX_SRC=Sources/Enforce/CSandbox
+KERNEL_LOG_SRC=Sources/Enforce/Sandbox/KernelLog.swift
 # ------------------------------------------------------------
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,9 +35,12 @@ module() {
         -c -o "$OUT/$1.o" $(find "$2" -name '*.swift' | sort)
 }
 
+module SeccompABI "$SECCOMP_ABI_SRC"
 module SyscallTable "$SYSCALL_TABLE_SRC"
 module CBPF "$CBPF_SRC"
+module FilterCache "$FILTER_CACHE_SRC"
 module SeccompProfile "$SECCOMP_PROFILE_SRC"
+module FilterCompiler "$FILTER_COMPILER_SRC"
 
 # The C part of the sandbox, as a Clang module for KernelLog.swift's `import CSandbox`.
 echo "clang: CSandbox"
@@ -50,6 +56,6 @@ harness() {
     "$SWIFTC" $FLAGS -wmo -module-name "$(echo "$name" | tr -d -)" -I "$OUT/CSandbox" -o "$OUT/$name" "$@"
 }
 
-harness fuzz-profile fuzz/FuzzProfile.swift "$OUT/SyscallTable.o" "$OUT/CBPF.o" "$OUT/SeccompProfile.o"
-harness fuzz-cache-entry fuzz/FuzzCacheEntry.swift "$OUT/SyscallTable.o" "$OUT/CBPF.o"
+harness fuzz-profile fuzz/FuzzProfile.swift "$OUT/SeccompABI.o" "$OUT/SyscallTable.o" "$OUT/CBPF.o" "$OUT/SeccompProfile.o" "$OUT/FilterCompiler.o"
+harness fuzz-cache-entry fuzz/FuzzCacheEntry.swift "$OUT/SeccompABI.o" "$OUT/SyscallTable.o" "$OUT/CBPF.o" "$OUT/FilterCache.o"
 harness fuzz-kernel-log fuzz/FuzzKernelLog.swift "$KERNEL_LOG_SRC" "$OUT/CSandbox.o"

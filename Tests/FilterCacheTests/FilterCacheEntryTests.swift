@@ -1,5 +1,6 @@
 import CBPF
 import FilterCache
+import SeccompABI
 import XCTest
 
 /// The entry seccomp-sandbox reads from a cache directory or from seccomp-profile: every
@@ -42,5 +43,26 @@ final class FilterCacheEntryTests: XCTestCase {
         XCTAssertNil(FilterCacheEntry(bytes: head + field(Array(ret.prefix(7))) + rest))
         XCTAssertNil(FilterCacheEntry(bytes: head + field([]) + rest))
         XCTAssertNil(FilterCacheEntry(bytes: head + field(ret) + field([]) + field([]) + field([]) + field([]) + field([1, 2])))
+    }
+
+    private func entryOf(instructions: Int, execOpened: Int = 0) -> FilterCacheEntry {
+        let allow = Instruction.returns(SeccompAction.allow.returnValue)
+        return FilterCacheEntry(key: [UInt8](repeating: 0xab, count: 32), program: Program(Array(repeating: allow, count: instructions)),
+                                execOpened: Program(Array(repeating: allow, count: execOpened)),
+                                architectures: ["x86_64", "x86"], listenerPath: "/run/agent.sock", listenerMetadata: "id=1", flags: 6)
+    }
+
+    func testTheKernelsLongestProgramIsRead() {
+        XCTAssertNotNil(FilterCacheEntry(bytes: entryOf(instructions: BPF.maxInstructions, execOpened: BPF.maxInstructions).bytes))
+    }
+
+    /// The launcher hands the program to the kernel with a 16-bit length: an entry of 70,000
+    /// instructions (planted in the cache, or from a hostile SECCOMP_FORGE_PROFILE_TOOL) trapped
+    /// seccomp-sandbox. No real entry is longer than the kernel's limit; a longer one is refused
+    /// like any malformed entry (fuzz/corpus/cache-entry/too-long-program.filter is such an entry).
+    func testProgramsLongerThanTheKernelLoadsAreRefused() {
+        XCTAssertNil(FilterCacheEntry(bytes: entryOf(instructions: BPF.maxInstructions + 1).bytes))
+        XCTAssertNil(FilterCacheEntry(bytes: entryOf(instructions: 70_000).bytes))
+        XCTAssertNil(FilterCacheEntry(bytes: entryOf(instructions: 1, execOpened: 70_000).bytes))
     }
 }
