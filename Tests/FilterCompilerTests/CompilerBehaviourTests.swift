@@ -41,6 +41,42 @@ final class CompilerBehaviourTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(altered, 4)  // each distinct action is emitted once
     }
 
+    /// The verification runs only where the plan or the program can change its answer (each
+    /// compared constant, each named number, one either side): every jump constant of a
+    /// compiled filter moved by one in turn, it refuses exactly the programs that a run on
+    /// every number of every table (and the x32 half) finds different.
+    func testVerificationAgreesWithARunOnEveryNumber() throws {
+        let policy = Policy(defaultAction: .errno(1), architectures: [.x86_64, .x86, .x32],
+                            rules: ["read", "write", "openat", "close", "mmap", "exit_group", "futex", "clone3"].map { rule($0, .allow) }
+                                + [rule("kill", .errno(13)), rule("socket", .allow, [ArgumentComparison(index: 0, op: .equal, value: 1)])])
+        let compiled = try FilterCompiler.compile(policy)
+        func differs(_ program: Program) -> Bool {
+            for plan in compiled.plans {
+                let base = plan.architecture.numberBase
+                for nr in base...(plan.table.highestNumber + 2) {
+                    let expected = try? Emulator(compiled.program).run(SeccompData(nr: nr, arch: plan.architecture.auditArch)).action
+                    let got = try? Emulator(program).run(SeccompData(nr: nr, arch: plan.architecture.auditArch)).action
+                    if expected != got { return true }
+                }
+            }
+            return false
+        }
+        var moved = 0, refused = 0
+        for (i, instruction) in compiled.program.instructions.enumerated() where instruction.isConditionalJump {
+            for delta in [1, -1] {
+                var instructions = compiled.program.instructions
+                instructions[i].k = UInt32(truncatingIfNeeded: Int64(instruction.k) + Int64(delta))
+                let altered = Program(instructions)
+                let verified = (try? Verification.verify(altered, plans: compiled.plans)) != nil
+                if differs(altered) { XCTAssertFalse(verified, "jump \(i) moved by \(delta) changes answers, and passed") }
+                if !verified { refused += 1 }
+                moved += 1
+            }
+        }
+        XCTAssertGreaterThan(moved, 20)
+        XCTAssertGreaterThan(refused, moved / 2)
+    }
+
     func testUncoveredArchitectureIsKilled() throws {
         let program = try FilterCompiler.compile(Policy(defaultAction: .allow, architectures: [.x86_64], rules: [])).program
         XCTAssertEqual(try run(program, .aarch64, 0).action, .killProcess)

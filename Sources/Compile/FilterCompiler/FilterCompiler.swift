@@ -17,12 +17,15 @@ public struct ArchitecturePlan: Sendable {
     /// Decisions for the numbers that differ from the default.
     public var decisions: [UInt32: SyscallDecision]
     public var defaultAction: SeccompAction
+    /// runc's stub on this architecture (`Policy.enosysAbove`): numbers above it get ENOSYS.
+    public var stubAbove: UInt32?
     /// What numbers above the table get (`Policy.beyondTableAction`: runc's stub or the default).
     public var beyondTableAction: SeccompAction
 
-    /// The decision for one number of the table (the policy's, stub and default included).
+    /// The decision for one number: the policy's for a number a rule names (`decisions`), else
+    /// the stub's or the default (`Policy.stubAction`).
     public func decision(for number: UInt32) -> SyscallDecision {
-        decisions[number] ?? .action(defaultAction)
+        decisions[number] ?? .action(Policy.stubAction(forNumber: number, stubAbove: stubAbove) ?? defaultAction)
     }
 
     /// Maximal runs of numbers with one decision, from the ABI's first number to
@@ -126,13 +129,11 @@ public enum FilterCompiler {
             byNumber[number, default: []].append(rule)
         }
         var decisions: [UInt32: SyscallDecision] = [:]
-        // Every number of the table, named or not: the policy's one decision function
-        // (runc's stub included) says what each gets; only what differs from the default is kept.
+        // The numbers rules name, as the policy's one decision function says (runc's stub
+        // included); the others get the stub or the default (`decision(for:)`).
         let stubAbove = policy.enosysAbove(on: architecture)
-        var number = architecture.numberBase
-        while number <= table.highestNumber {
-            defer { number += 1 }
-            switch policy.decision(forNumber: number, among: byNumber[number] ?? [], on: architecture, stubAbove: stubAbove) {
+        for (number, rules) in byNumber {
+            switch policy.decision(forNumber: number, among: rules, on: architecture, stubAbove: stubAbove) {
             case .fixed(let action, _):
                 if action != policy.defaultAction { decisions[number] = .action(action) }
             case .byArguments(let conditional, let otherwise):
@@ -142,8 +143,8 @@ public enum FilterCompiler {
                 decisions[number] = .arguments(block)
             }
         }
-        return ArchitecturePlan(architecture: architecture, table: table, decisions: decisions,
-                                defaultAction: policy.defaultAction, beyondTableAction: policy.beyondTableAction(stubAbove: stubAbove))
+        return ArchitecturePlan(architecture: architecture, table: table, decisions: decisions, defaultAction: policy.defaultAction,
+                                stubAbove: stubAbove, beyondTableAction: policy.beyondTableAction(stubAbove: stubAbove))
     }
 
     static func decisionTree(_ plans: [ArchitecturePlan], frequencies: [String: Double]?) -> DecisionNode {

@@ -3,17 +3,23 @@ import SeccompABI
 import SeccompProfile
 import SyscallTable
 
-/// The compiler's last phase: before a program is returned, the emulator runs it on every
-/// syscall number of every architecture (and the numbers around each table: the first and
-/// last, the one past the end, the x32 bit's edges, the largest), and on every argument
-/// rule's boundaries (each compared value, one either side, the other half of a 64-bit
-/// value, masks with a bit flipped), and each answer must be the one the plan — the
-/// policy's decision function — gives. A program that differs is never returned.
+/// The compiler's last phase: before a program is returned, the emulator runs it on the
+/// syscall numbers of every architecture, and on every argument rule's boundaries (each
+/// compared value, one either side, the other half of a 64-bit value, masks with a bit
+/// flipped), and each answer must be the one the plan — the policy's decision function —
+/// gives. A program that differs is never returned.
+///
+/// The numbers: as a function of `nr`, the plan changes only at the numbers rules name (and
+/// the stub's limit, the table's ends, the x32 bit), and a program that only compares `nr`
+/// with constants changes only at those constants; so every such point, and one either
+/// side, decides every number between them. A program of any other shape (an ALU step or a
+/// register comparison on `nr`) is run on every number of the table.
 public enum Verification {
     /// Throws `CompileError.unverified`, naming the first call (and arguments) where `program`
     /// and the plans disagree.
     public static func verify(_ program: Program, plans: [ArchitecturePlan]) throws(CompileError) {
         let emulator = Emulator(program)
+        let breakpoints = comparisonConstants(program)
         func check(_ data: SeccompData, expected: SeccompAction, _ what: @autoclosure () -> String) throws(CompileError) {
             let got: SeccompAction
             do { got = try emulator.run(data).action } catch { throw CompileError.unverified("\(what()): the program faults (\(error))") }
@@ -24,7 +30,7 @@ public enum Verification {
             let architecture = plan.architecture
             auditArches.insert(architecture.auditArch)
             let siblings = plans.filter { $0.architecture.auditArch == architecture.auditArch }
-            for number in numbers(of: plan) {
+            for number in numbers(of: plan, breakpoints: breakpoints) {
                 let expected = expectedAction(number: number, among: siblings)
                 let args = [UInt64](repeating: 0, count: 6)
                 try check(SeccompData(nr: number, arch: architecture.auditArch, args: args),
@@ -45,12 +51,49 @@ public enum Verification {
         try check(SeccompData(nr: 0, arch: stranger), expected: .killProcess, "architecture 0x\(String(stranger, radix: 16))")
     }
 
-    /// Every number of the table, and the edges around it.
-    static func numbers(of plan: ArchitecturePlan) -> [UInt32] {
+    /// The numbers to run: every point where the plan or the program can change its answer,
+    /// and one either side (`breakpoints` nil: every number of the table), and the edges.
+    static func numbers(of plan: ArchitecturePlan, breakpoints: Set<UInt32>?) -> [UInt32] {
         let base = plan.architecture.numberBase, top = plan.table.highestNumber
-        var out = Array(base...top) + [top + 1, top + 2, UInt32.max, X32.syscallBit - 1, X32.syscallBit]
-        if base > 0 { out += [0, base - 1] }
-        return out
+        var points: Set<UInt32> = [0, base, top, top &+ 1, top &+ 2, .max, X32.syscallBit - 1, X32.syscallBit]
+        if base > 0 { points.insert(base - 1) }
+        guard let breakpoints else { return Array(base...top) + points.sorted() }
+        for number in plan.decisions.keys { points.formUnion([number &- 1, number, number &+ 1]) }
+        if let stub = plan.stubAbove { points.formUnion([stub, stub &+ 1]) }
+        for k in breakpoints { points.formUnion([k &- 1, k, k &+ 1]) }
+        return points.sorted()
+    }
+
+    /// The constants a program compares with, if it only ever compares `nr` with constants
+    /// and computes nothing from it (loads, jumps on A against K, AND on what is not `nr`,
+    /// returns); nil otherwise. Forward jumps only: one pass in order sees every path.
+    static func comparisonConstants(_ program: Program) -> Set<UInt32>? {
+        let code = program.instructions
+        // What A may hold on entry to each instruction: bit 0 nr, bit 1 anything else.
+        var holds = [UInt8](repeating: 0, count: code.count + 1)
+        holds[0] = 2
+        var constants: Set<UInt32> = []
+        for (pc, ins) in code.enumerated() {
+            let a = holds[pc]
+            func flow(_ target: Int, _ value: UInt8) { if target < holds.count { holds[target] |= value } }
+            switch ins.instructionClass {
+            case BPF.ld where ins.code == BPF.ld | BPF.w | BPF.abs:
+                flow(pc + 1, ins.k == SeccompDataLayout.nr ? 1 : 2)
+            case BPF.alu where ins.code == BPF.alu | BPF.and | BPF.k && a & 1 == 0:
+                flow(pc + 1, a)
+            case BPF.jmp where ins.code & 0xf0 == BPF.ja:
+                flow(pc + 1 + Int(ins.k), a)
+            case BPF.jmp where ins.code & BPF.x == 0 && [BPF.jeq, BPF.jgt, BPF.jge].contains(ins.code & 0xf0):
+                constants.insert(ins.k)
+                flow(pc + 1 + Int(ins.jt), a)
+                flow(pc + 1 + Int(ins.jf), a)
+            case BPF.ret:
+                break
+            default:
+                return nil
+            }
+        }
+        return constants
     }
 
     /// What a number gets under one AUDIT_ARCH value (x86_64 and x32 share one): the plan whose

@@ -217,7 +217,14 @@ public struct Policy: Sendable {
 
     /// The same, with `enosysAbove(on:)` already worked out.
     public func beyondTableAction(stubAbove: UInt32?) -> SeccompAction {
-        stubAbove == nil ? defaultAction : .enosys
+        Self.stubAction(forNumber: .max, stubAbove: stubAbove) ?? defaultAction
+    }
+
+    /// runc's stub as a rule on numbers, written once: ENOSYS above `stubAbove`
+    /// (`enosysAbove(on:)`), ahead of any rule; nil where the rules and the default decide.
+    public static func stubAction(forNumber number: UInt32, stubAbove: UInt32?) -> SeccompAction? {
+        if let limit = stubAbove, number > limit { return .enosys }
+        return nil
     }
 
     /// What a profile does with one syscall on one architecture, before looking at arguments.
@@ -255,7 +262,7 @@ public struct Policy: Sendable {
     /// The same, with `enosysAbove(on: architecture)` worked out once by a caller that asks
     /// for every number (the compiler).
     public func decision(forNumber number: UInt32, among candidates: [PolicyRule], on architecture: Architecture, stubAbove: UInt32?) -> CallDecision {
-        if let limit = stubAbove, number > limit { return .fixed(.enosys, rule: nil) }
+        if let stub = Self.stubAction(forNumber: number, stubAbove: stubAbove) { return .fixed(stub, rule: nil) }
         return decision(among: candidates, on: architecture)
     }
 
