@@ -35,7 +35,7 @@ struct SeccompProfileCommand: ParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp(
         "Run this program, record its syscalls with eBPF, and save PROGRAM.seccomp.json here (root).",
-        discussion: "Arguments for the program follow --. See seccomp-observe for cgroups, pids and durations."))
+        discussion: "Arguments for the program follow --. The recording is seccomp-observe's (beside this binary or on PATH; SECCOMP_FORGE_OBSERVE_TOOL overrides), which also takes cgroups, pids and durations."))
     var trace: String?
 
     @Argument(parsing: .postTerminator, help: "With --trace: the program's arguments.")
