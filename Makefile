@@ -195,7 +195,7 @@ test: deps check-tables helpers build manual-tool fuzz-smoke
 demo: build
 	@sh tools/demo.sh $(abspath $(RELEASE)) $(abspath $(DOCKER_DEFAULT))
 
-bench: bench-deps helpers build $(BPF)/empty.bpf.o $(BPF)/least-counter.bpf.o $(HELPERS)/attach-empty $(HELPERS)/syscall-loop
+bench: bench-deps helpers build $(BPF)/empty.bpf.o $(BPF)/least-counter.bpf.o $(HELPERS)/attach-empty $(HELPERS)/syscall-loop $(HELPERS)/min-launch
 	@sh tools/bench/compiler-bench.sh $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle $(DOCKER_DEFAULT)
 	@python3 tools/bench/compile-time-bench.py $(RELEASE)/seccomp-profile $(HELPERS)/scmp-oracle --timeout 60 \
 	  --markdown docs/benchmarks-compile-time.md
@@ -211,7 +211,7 @@ bench: bench-deps helpers build $(BPF)/empty.bpf.o $(BPF)/least-counter.bpf.o $(
 	  --soak $(ALL_SOAK) --markdown docs/benchmarks-all.md
 	@python3 tools/bench/harvest-bench.py $(RELEASE)/seccomp-profile --markdown docs/benchmarks-harvest.md
 	@sh tools/bench/launch-bench.sh $(RELEASE)/seccomp-sandbox $(RELEASE)/seccomp-profile profiles/container-default.json \
-	  docs/benchmarks-launch.md $(HELPERS)/call-n-times
+	  docs/benchmarks-launch.md $(HELPERS)/call-n-times $(HELPERS)/min-launch
 	@sh tools/bench/combine.sh
 
 # --- Fuzzing (libFuzzer + ASan): fuzz/build.sh builds, fuzz/run.sh runs; docs/fuzzing.md.
