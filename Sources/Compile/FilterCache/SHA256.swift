@@ -1,11 +1,14 @@
 /// SHA-256 (FIPS 180-4), for the filter cache's keys: a launcher that loads a
 /// cached filter must know it was compiled from exactly these profile bytes.
-/// Written here so the launcher links no crypto library (start-up time).
+/// Written here so the launcher links no crypto library (start-up time), and
+/// hashed in place (no buffer copied or allocated per block): every launch
+/// hashes its profile.
 public struct SHA256: Sendable {
-    private var state: [UInt32] = [
-        0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
-    ]
-    private var pending: [UInt8] = []
+    private var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+        (0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19)
+    /// A partial block (the first `pendingCount` bytes), until 64 bytes complete it.
+    private var pending: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var pendingCount = 0
     private var length: UInt64 = 0
 
     private static let k: [UInt32] = [
@@ -22,31 +25,69 @@ public struct SHA256: Sendable {
     public init() {}
 
     public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         length &+= UInt64(bytes.count)
-        pending += bytes
         var offset = 0
-        while pending.count - offset >= 64 {
-            compress(pending, at: offset)
+        if pendingCount > 0 {
+            let take = min(64 - pendingCount, bytes.count)
+            let count = pendingCount
+            withUnsafeMutableBytes(of: &pending) { block in
+                for i in 0..<take { block[count + i] = bytes[i] }
+            }
+            pendingCount += take
+            offset = take
+            guard pendingCount == 64 else { return }
+            let block = pending
+            withUnsafeBytes(of: block) { compress($0.baseAddress!) }
+            pendingCount = 0
+        }
+        guard let base = bytes.baseAddress else { return }
+        while bytes.count - offset >= 64 {
+            compress(base + offset)
             offset += 64
         }
-        pending.removeFirst(offset)
+        let rest = bytes.count - offset
+        if rest > 0 {
+            withUnsafeMutableBytes(of: &pending) { block in
+                for i in 0..<rest { block[i] = bytes[offset + i] }
+            }
+            pendingCount = rest
+        }
     }
 
     /// Adds a field so that ("ab","c") and ("a","bc") differ: its length, then its bytes.
     public mutating func updateField(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { updateField($0) }
+    }
+
+    public mutating func updateField(_ bytes: UnsafeRawBufferPointer) {
         var size = UInt64(bytes.count).bigEndian
-        update(withUnsafeBytes(of: &size) { Array($0) })
+        withUnsafeBytes(of: &size) { update($0) }
         update(bytes)
     }
 
     public func finish() -> [UInt8] {
         var copy = self
         let bits = length &* 8
-        copy.pending.append(0x80)
-        while copy.pending.count % 64 != 56 { copy.pending.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { copy.pending.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift))) }
-        for offset in stride(from: 0, to: copy.pending.count, by: 64) { copy.compress(copy.pending, at: offset) }
-        return copy.state.flatMap { word in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: word >> UInt32($0)) } }
+        // 0x80, zeros up to 56 bytes into a block, then the length in bits (big-endian).
+        var padding: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0x80, 0, 0, 0, 0, 0, 0, 0, 0)
+        let zeros = (pendingCount < 56 ? 56 : 120) - pendingCount
+        withUnsafeBytes(of: &padding) { copy.update(UnsafeRawBufferPointer(rebasing: $0[0..<zeros])) }
+        var big = bits.bigEndian
+        withUnsafeBytes(of: &big) { copy.update($0) }
+        let s = copy.state
+        var digest: [UInt8] = []
+        digest.reserveCapacity(32)
+        for word in [s.0, s.1, s.2, s.3, s.4, s.5, s.6, s.7] {
+            digest.append(UInt8(truncatingIfNeeded: word >> 24))
+            digest.append(UInt8(truncatingIfNeeded: word >> 16))
+            digest.append(UInt8(truncatingIfNeeded: word >> 8))
+            digest.append(UInt8(truncatingIfNeeded: word))
+        }
+        return digest
     }
 
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
@@ -57,7 +98,13 @@ public struct SHA256: Sendable {
 
     public static func hex(_ digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+        var text: [UInt8] = []
+        text.reserveCapacity(digest.count * 2)
+        for byte in digest {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The digest `hex` spelled: exactly 64 hex digits, else nil.
@@ -74,26 +121,30 @@ public struct SHA256: Sendable {
         return out
     }
 
-    private mutating func compress(_ block: [UInt8], at offset: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            let b = offset + 4 * i
-            w[i] = UInt32(block[b]) << 24 | UInt32(block[b + 1]) << 16 | UInt32(block[b + 2]) << 8 | UInt32(block[b + 3])
+    /// One 64-byte block at `block`.
+    private mutating func compress(_ block: UnsafeRawPointer) {
+        let s = state
+        let result = withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w -> (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) in
+            for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+            for i in 16..<64 {
+                let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                let s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            return Self.k.withUnsafeBufferPointer { k in
+                var (a, b, c, d, e, f, g, h) = s
+                for i in 0..<64 {
+                    let t1 = h &+ (rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+                    let t2 = (rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+                    (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                }
+                return (a, b, c, d, e, f, g, h)
+            }
         }
-        for i in 16..<64 {
-            let s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-        for i in 0..<64 {
-            let t1 = h &+ (rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)) &+ ((e & f) ^ (~e & g)) &+ Self.k[i] &+ w[i]
-            let t2 = (rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-        }
-        state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-        state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
+        state = (s.0 &+ result.0, s.1 &+ result.1, s.2 &+ result.2, s.3 &+ result.3,
+                 s.4 &+ result.4, s.5 &+ result.5, s.6 &+ result.6, s.7 &+ result.7)
     }
 
+    @inline(__always)
     private func rotate(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
 }
