@@ -54,24 +54,37 @@ public struct FilterCacheEntry: Equatable, Sendable {
     }
 
     public init?(bytes: [UInt8]) {
-        guard bytes.count >= 36, Array(bytes[0..<4]) == Self.magic else { return nil }
+        guard bytes.count >= 36, bytes[0..<4].elementsEqual(Self.magic) else { return nil }
+        // The six fields as ranges of `bytes` (nothing copied until all six are in bounds).
         var at = 36
-        var fields: [[UInt8]] = []
-        for _ in 0..<6 {
+        func field() -> Range<Int>? {
             guard bytes.count - at >= 4 else { return nil }
             let count = Int(Self.read(bytes, at))
             at += 4
             guard bytes.count - at >= count else { return nil }
-            fields.append(Array(bytes[at..<(at + count)]))
-            at += count
+            defer { at += count }
+            return at..<(at + count)
         }
-        guard at == bytes.count, fields[5].count == 4, let program = try? Program(rawBytes: fields[0]), !program.instructions.isEmpty,
-              let execOpened = try? Program(rawBytes: fields[1]),
+        guard let programField = field(), let execOpenedField = field(), let architecturesField = field(),
+              let listenerPathField = field(), let metadataField = field(), let flagsField = field(),
+              at == bytes.count, flagsField.count == 4,
+              let program = try? Program(rawBytes: Array(bytes[programField])), !program.instructions.isEmpty,
+              let execOpened = try? Program(rawBytes: Array(bytes[execOpenedField])),
               program.count <= BPF.maxInstructions, execOpened.count <= BPF.maxInstructions else { return nil }
-        let text = fields[2..<5].map { String(decoding: $0, as: UTF8.self) }
+        // Comma-separated names, empty ones skipped (as split(separator:) does), without an array of substrings.
+        let names = String(decoding: bytes[architecturesField], as: UTF8.self)
+        var architectures: [String] = []
+        var start = names.startIndex
+        for index in names.indices where names[index] == "," {
+            if start < index { architectures.append(String(names[start..<index])) }
+            start = names.index(after: index)
+        }
+        if start < names.endIndex { architectures.append(String(names[start...])) }
         self.init(key: Array(bytes[4..<36]), program: program, execOpened: execOpened,
-                  architectures: text[0].split(separator: ",").map(String.init), listenerPath: text[1], listenerMetadata: text[2],
-                  flags: Self.read(fields[5], 0))
+                  architectures: architectures, listenerPath: String(decoding: bytes[listenerPathField], as: UTF8.self),
+                  listenerMetadata: String(decoding: bytes[metadataField], as: UTF8.self),
+                  flags: UInt32(bytes[flagsField.lowerBound]) | UInt32(bytes[flagsField.lowerBound + 1]) << 8
+                      | UInt32(bytes[flagsField.lowerBound + 2]) << 16 | UInt32(bytes[flagsField.lowerBound + 3]) << 24)
     }
 
     static func word(_ v: UInt32) -> [UInt8] { [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24)] }
