@@ -49,11 +49,17 @@ extension Architecture {
         return SyscallTable.spellingIndex[key]
     }
 
-    public static let x86_64 = named("x86_64")!
-    public static let x86 = named("x86")!
-    public static let x32 = named("x32")!
-    public static let aarch64 = named("aarch64")!
-    public static let arm = named("arm")!
+    // By their table names, without building the index of every spelling: `native` is on
+    // every launch's path.
+    public static let x86_64 = row("x86_64")
+    public static let x86 = row("x86")
+    public static let x32 = row("x32")
+    public static let aarch64 = row("aarch64")
+    public static let arm = row("arm")
+
+    private static func row(_ name: String) -> Architecture {
+        SyscallTable.architectureRows.first { $0.name == name }!
+    }
 
     /// The architecture this program was built for: the default target of a filter.
     public static var native: Architecture {
@@ -64,7 +70,7 @@ extension Architecture {
         #elseif arch(arm)
         return .arm
         #elseif arch(riscv64)
-        return named("riscv64")!
+        return row("riscv64")
         #elseif arch(i386)
         return .x86
         #else
