@@ -238,20 +238,22 @@ enum LaunchCall { case execve, execveat }
 final class CommandToRun {
     let path: String
     private let cPath: UnsafeMutablePointer<CChar>
-    private var cArgv: [UnsafeMutablePointer<CChar>?]
+    /// argv for execve: a C string per argument, then NULL.
     private let argvBuffer: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    private let argc: Int
 
     init(resolving command: [String]) throws {
         path = try Self.resolve(command[0])
         cPath = strdup(path)
-        cArgv = command.map { strdup($0) } + [nil]
-        argvBuffer = .allocate(capacity: cArgv.count)
-        argvBuffer.initialize(from: cArgv, count: cArgv.count)
+        argc = command.count
+        argvBuffer = .allocate(capacity: argc + 1)
+        for (i, argument) in command.enumerated() { (argvBuffer + i).initialize(to: strdup(argument)) }
+        (argvBuffer + argc).initialize(to: nil)
     }
 
     func release() {
         free(cPath)
-        cArgv.forEach { free($0) }
+        for i in 0..<argc { free(argvBuffer[i]) }
         argvBuffer.deallocate()
     }
 
@@ -260,26 +262,30 @@ final class CommandToRun {
     /// What `program` answers to the launch's own execve (then execveat), with the
     /// exact arguments it will see.
     func startOutcome(_ program: Program) -> Outcome {
-        let table = SyscallTable.forArchitecture(.native)
+        let emulator = Emulator(program)
+        let arch = Architecture.native.auditArch
         let envp = UInt64(UInt(bitPattern: environ))
         let pathArg = UInt64(UInt(bitPattern: cPath)), argvArg = UInt64(UInt(bitPattern: argvBuffer))
-        var first: SeccompAction = .killProcess
-        for (call, args) in [(LaunchCall.execve, [pathArg, argvArg, envp, 0, 0, 0]),
-                             (.execveat, [UInt64(bitPattern: Int64(AT_FDCWD)), pathArg, argvArg, envp, 0, 0])] {
-            guard let nr = table.number(of: call == .execve ? "execve" : "execveat") else { continue }
-            let data = SeccompData(nr: nr, arch: Architecture.native.auditArch, instructionPointer: 0, args: args)
-            let action = (try? Emulator(program).run(data).action) ?? .killProcess
-            if action == .allow || action == .log { return .allowed(call) }
-            if call == .execve { first = action }
+        func answer(_ nr: Int32, _ args: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)) -> SeccompAction {
+            var data = SeccompData(nr: UInt32(nr), arch: arch)
+            data.args = args
+            return (try? emulator.run(data).action) ?? .killProcess
         }
-        return .refused(first)
+        let viaExecve = answer(Int32(SF_NR_EXECVE), (pathArg, argvArg, envp, 0, 0, 0))
+        if viaExecve == .allow || viaExecve == .log { return .allowed(.execve) }
+        let viaExecveat = answer(Int32(SF_NR_EXECVEAT), (UInt64(bitPattern: Int64(AT_FDCWD)), pathArg, argvArg, envp, 0, 0))
+        if viaExecveat == .allow || viaExecveat == .log { return .allowed(.execveat) }
+        return .refused(viaExecve)
     }
 
     func launch(_ program: Program, flags: UInt32, via call: LaunchCall, into launch: inout sf_launch) -> Int32 {
-        let insns = program.instructions.map { sf_filter_insn(code: $0.code, jt: $0.jt, jf: $0.jf, k: $0.k) }
-        return insns.withUnsafeBufferPointer { buffer in
-            sf_launch(cPath, argvBuffer, environ, buffer.baseAddress, UInt16(buffer.count), flags, call == .execveat, &launch)
+        let count = program.instructions.count
+        let insns = UnsafeMutablePointer<sf_filter_insn>.allocate(capacity: max(count, 1))
+        defer { insns.deallocate() }
+        for (i, ins) in program.instructions.enumerated() {
+            insns[i] = sf_filter_insn(code: ins.code, jt: ins.jt, jf: ins.jf, k: ins.k)
         }
+        return sf_launch(cPath, argvBuffer, environ, insns, UInt16(count), flags, call == .execveat, &launch)
     }
 
     /// The command's path, searched in PATH like a shell.

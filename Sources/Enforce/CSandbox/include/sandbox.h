@@ -10,6 +10,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* This machine's numbers for the two calls a launch can start the command with
+ * (the build target's own <sys/syscall.h>): the launch checks what the filter
+ * answers them without building a whole syscall table. */
+#include <sys/syscall.h>
+enum { SF_NR_EXECVE = SYS_execve, SF_NR_EXECVEAT = SYS_execveat };
+
 struct sf_filter_insn {
 	uint16_t code;
 	uint8_t jt;
