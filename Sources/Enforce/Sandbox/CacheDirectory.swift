@@ -33,9 +33,9 @@ final class CacheDirectory {
     static func open() -> CacheDirectory? {
         if System.environment("SECCOMP_FORGE_NO_CACHE") != nil { return nil }
         let path: String
-        if let explicit = System.environment("SECCOMP_FORGE_CACHE"), !explicit.isEmpty {
+        let explicit = System.environment("SECCOMP_FORGE_CACHE").flatMap { $0.isEmpty ? nil : $0 }
+        if let explicit {
             path = explicit
-            System.makeDirectories(System.directory(of: path), mode: 0o700)
         } else {
             let base: String
             if let xdg = System.environment("XDG_CACHE_HOME"), xdg.hasPrefix("/") {
@@ -51,7 +51,11 @@ final class CacheDirectory {
             }
             path = base + "/seccomp-forge"
         }
-        mkdir(path, 0o700)
+        if mkdir(path, 0o700) != 0 && errno == ENOENT && explicit != nil {
+            // A SECCOMP_FORGE_CACHE whose parents are missing: made first (as the default base is).
+            System.makeDirectories(System.directory(of: path), mode: 0o700)
+            mkdir(path, 0o700)
+        }
         let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var info = stat()

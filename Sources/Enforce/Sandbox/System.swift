@@ -36,20 +36,31 @@ public enum System {
         return readAll(fd)
     }
 
-    /// Everything left to read from `fd`, or nil on an error.
+    /// Everything left to read from `fd`, or nil on an error (read through a buffer on
+    /// the stack: no large allocation to fault in for a profile of a few kilobytes).
     static func readAll(_ fd: Int32) -> [UInt8]? {
         var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return n == 0 ? result : nil }
-            result += buffer[0..<n]
+        var info = stat()
+        if fstat(fd, &info) == 0, info.st_size > 0, info.st_size < 64 << 20 { result.reserveCapacity(Int(info.st_size)) }
+        let failed = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16384) { buffer -> Bool in
+            while true {
+                let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return n < 0 }
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
+            }
         }
+        return failed ? nil : result
     }
 
+    /// The last component of a path ("b" for "a/b" and "a/b/"; "/" stays "/").
     static func lastComponent(_ path: String) -> String {
-        path.split(separator: "/").last.map(String.init) ?? path
+        var end = path.endIndex
+        while end > path.startIndex, path[path.index(before: end)] == "/" { end = path.index(before: end) }
+        guard end > path.startIndex else { return path }
+        let head = path[..<end]
+        let start = head.lastIndex(of: "/").map { head.index(after: $0) } ?? head.startIndex
+        return String(head[start...])
     }
 
     static func directory(of path: String) -> String {
@@ -57,13 +68,15 @@ public enum System {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    /// This executable's directory (for the bundled profiles and seccomp-profile beside it).
-    static var executableDirectory: String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard n > 0 else { return "." }
-        return directory(of: String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
-    }
+    /// This executable's directory (for the bundled profiles and seccomp-profile beside it),
+    /// read once.
+    static let executableDirectory: String = {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            let n = buffer.withMemoryRebound(to: CChar.self) { readlink("/proc/self/exe", $0.baseAddress!, $0.count - 1) }
+            guard n > 0 else { return "." }
+            return directory(of: String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<n]), as: UTF8.self))
+        }
+    }()
 
     static func makeDirectories(_ path: String, mode: mode_t = 0o755) {
         var current = path.hasPrefix("/") ? "" : "."
