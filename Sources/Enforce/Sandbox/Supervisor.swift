@@ -314,7 +314,10 @@ final class Complainer {
 /// record was read.
 final class ProcessTree {
     let fd: Int32
-    private var members: Set<Int32> = []
+    /// The command's own process, and the processes it started (a set only once it forks:
+    /// a command that never forks costs no hashing).
+    private var leader: Int32 = 0
+    private var descendants: Set<Int32> = []
     /// False once events were lost (the socket overflowed).
     private(set) var complete = true
 
@@ -326,21 +329,22 @@ final class ProcessTree {
 
     deinit { close(fd) }
 
-    func root(_ pid: Int32) { members.insert(pid) }
+    func root(_ pid: Int32) { leader = pid }
 
-    func contains(_ pid: Int32) -> Bool { members.contains(pid) }
+    func contains(_ pid: Int32) -> Bool { pid == leader || (!descendants.isEmpty && descendants.contains(pid)) }
 
     /// Takes in the forks reported since the last call.
     func update() {
-        var forks = [sf_fork](repeating: sf_fork(), count: 256)
-        while true {
-            let n = forks.withUnsafeMutableBufferPointer { sf_proc_events_read(fd, $0.baseAddress, Int32($0.count)) }
-            if n < 0 {
-                if n == -ENOBUFS { complete = false; continue }
-                return
+        withUnsafeTemporaryAllocation(of: sf_fork.self, capacity: 256) { forks in
+            while true {
+                let n = sf_proc_events_read(fd, forks.baseAddress, Int32(forks.count))
+                if n < 0 {
+                    if n == -ENOBUFS { complete = false; continue }
+                    return
+                }
+                for fork in forks.prefix(Int(n)) where contains(fork.parent) { descendants.insert(fork.child) }
+                if n < forks.count { return }
             }
-            for fork in forks.prefix(Int(n)) where members.contains(fork.parent) { members.insert(fork.child) }
-            if n < forks.count { return }
         }
     }
 }
