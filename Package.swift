@@ -10,6 +10,13 @@ let version = ((try? String(contentsOfFile: Context.packageDirectory + "/VERSION
 // Foundation or libstdc++ to map and relocate at each launch (users run these in loops).
 let staticExecutable: [LinkerSetting] = [.unsafeFlags(["-static-executable"])]
 
+// seccomp-sandbox's launch path laid out side by side (gold's --section-ordering-file, from
+// tools/link/gen-sandbox-order.sh): its text is faulted in 64 KiB at a time at each launch and
+// unmapped at each exit, and the functions a launch runs are otherwise spread over fifty windows.
+let launchOrder: [LinkerSetting] = [
+    .unsafeFlags(["-use-ld=gold", "-Xlinker", "--section-ordering-file=" + Context.packageDirectory + "/tools/link/seccomp-sandbox.order"]),
+]
+
 let package = Package(
     name: "seccomp-forge",
     platforms: [.macOS(.v15)],
@@ -99,7 +106,7 @@ let package = Package(
             // No Foundation, no JSON: the launch path stays small; seccomp-profile compiles.
             dependencies: ["Sandbox", "CVersion"],
             path: "Sources/Tools/seccomp-sandbox",
-            linkerSettings: staticExecutable
+            linkerSettings: staticExecutable + launchOrder
         ),
         .executableTarget(
             name: "seccomp-observe",
