@@ -60,7 +60,10 @@ enum SandboxCommand {
     static func main() {
         do {
             let options = try Sandbox.Options.parse(Array(CommandLine.arguments.dropFirst()))
-            exit(try Sandbox(options: options).run())
+            let status = try Sandbox(options: options).run()
+            // Everything this tool prints went out with write(2): nothing is buffered, and the
+            // exit handlers left (the runtime's own teardown) have nothing to do for the command.
+            _exit(status)
         } catch let failure as Sandbox.Failure {
             if !failure.message.isEmpty { System.writeError("seccomp-sandbox: \(failure.message)") }
             exit(failure.status)
