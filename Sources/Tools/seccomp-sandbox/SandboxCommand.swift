@@ -57,19 +57,23 @@ enum SandboxCommand {
     start under the profile); 126 command not executable; 127 command not found.
     """
 
+    /// Ends the process with `status`. Everything this tool prints goes out through write(2),
+    /// nothing is buffered, so the exit handlers (the runtime's teardown, stdio's flush of
+    /// nothing) would only delay the status the caller waits for: _exit(2).
+    static func finish(_ status: Int32) -> Never {
+        _exit(status)
+    }
+
     static func main() {
         do {
             let options = try Sandbox.Options.parse(Array(CommandLine.arguments.dropFirst()))
-            let status = try Sandbox(options: options).run()
-            // Everything this tool prints went out with write(2): nothing is buffered, and the
-            // exit handlers left (the runtime's own teardown) have nothing to do for the command.
-            _exit(status)
+            finish(try Sandbox(options: options).run())
         } catch let failure as Sandbox.Failure {
             if !failure.message.isEmpty { System.writeError("seccomp-sandbox: \(failure.message)") }
-            exit(failure.status)
+            finish(failure.status)
         } catch {
             System.writeError("seccomp-sandbox: \(error)")
-            exit(125)
+            finish(125)
         }
     }
 }
@@ -98,10 +102,10 @@ extension Sandbox.Options {
             case "--dry-run": options.dryRun = true
             case "--help", "-h":
                 System.writeOutput(SandboxCommand.usage + "\n")
-                exit(0)
+                SandboxCommand.finish(0)
             case "--version":
                 System.writeOutput("seccomp-sandbox " + String(cString: sf_version()) + "\n")
-                exit(0)
+                SandboxCommand.finish(0)
             default:
                 if argument.hasPrefix("-") { throw Sandbox.Failure(message: "unknown option \(argument) (see --help)") }
                 options.command = Array(arguments[i...])
