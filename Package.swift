@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(name: "RecordingTests", dependencies: ["TestSupport", "Recording", "SeccompProfile", "SyscallTable"]),
         .testTarget(name: "ObserverTests", dependencies: ["TestSupport", "Observer", "Recording", "SyscallTable", "SeccompProfile", "SeccompABI", "FilterCompiler"]),
         .testTarget(name: "WorkloadsTests", dependencies: ["TestSupport", "Workloads", "Recording"]),
-        .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox"]),
+        .testTarget(name: "SandboxTests", dependencies: ["TestSupport", "Sandbox", "CSandbox", "FilterCache"]),
     ],
     swiftLanguageModes: [.v6]
 )
