@@ -13,6 +13,7 @@ SECCOMP_ABI_SRC=Sources/ABI/SeccompABI
 SYSCALL_TABLE_SRC=Sources/ABI/SyscallTable
 CBPF_SRC=Sources/Compile/CBPF
 FILTER_CACHE_SRC=Sources/Compile/FilterCache
+CSHA256_SRC=Sources/Compile/CSHA256
 SECCOMP_PROFILE_SRC=Sources/Profile/SeccompProfile
 FILTER_COMPILER_SRC=Sources/Compile/FilterCompiler
 CSANDBOX_SRC=Sources/Enforce/CSandbox
@@ -35,6 +36,16 @@ module() {
         -c -o "$OUT/$1.o" $(find "$2" -name '*.swift' | sort)
 }
 
+# The C parts, as Clang modules for the Swift that imports them: cmodule NAME DIR HEADER.
+cmodule() {
+    echo "clang: $1"
+    mkdir -p "$OUT/$1"
+    printf 'module %s {\n    header "%s"\n    export *\n}\n' "$1" "$ROOT/$2/include/$3" > "$OUT/$1/module.modulemap"
+    "$CLANG" -O1 -g -w -fsanitize=fuzzer-no-link,address -I "$2/include" -c -o "$OUT/$1.o" "$2"/*.c
+}
+cmodule CSHA256 "$CSHA256_SRC" sf_sha256.h
+FLAGS="$FLAGS -I $OUT/CSHA256"
+
 module SeccompABI "$SECCOMP_ABI_SRC"
 module SyscallTable "$SYSCALL_TABLE_SRC"
 module CBPF "$CBPF_SRC"
@@ -42,11 +53,8 @@ module FilterCache "$FILTER_CACHE_SRC"
 module SeccompProfile "$SECCOMP_PROFILE_SRC"
 module FilterCompiler "$FILTER_COMPILER_SRC"
 
-# The C part of the sandbox, as a Clang module for KernelLog.swift's `import CSandbox`.
-echo "clang: CSandbox"
-mkdir -p "$OUT/CSandbox"
-printf 'module CSandbox {\n    header "%s"\n    export *\n}\n' "$ROOT/$CSANDBOX_SRC/include/sandbox.h" > "$OUT/CSandbox/module.modulemap"
-"$CLANG" -O1 -g -w -fsanitize=fuzzer-no-link,address -I "$CSANDBOX_SRC/include" -c -o "$OUT/CSandbox.o" "$CSANDBOX_SRC"/*.c
+# The C part of the sandbox, for KernelLog.swift's `import CSandbox`.
+cmodule CSandbox "$CSANDBOX_SRC" sandbox.h
 
 # harness NAME SOURCES... OBJECTS...: the fuzz binary $OUT/NAME.
 harness() {
@@ -57,5 +65,5 @@ harness() {
 }
 
 harness fuzz-profile fuzz/FuzzProfile.swift "$OUT/SeccompABI.o" "$OUT/SyscallTable.o" "$OUT/CBPF.o" "$OUT/SeccompProfile.o" "$OUT/FilterCompiler.o"
-harness fuzz-cache-entry fuzz/FuzzCacheEntry.swift "$OUT/SeccompABI.o" "$OUT/SyscallTable.o" "$OUT/CBPF.o" "$OUT/FilterCache.o"
+harness fuzz-cache-entry fuzz/FuzzCacheEntry.swift "$OUT/SeccompABI.o" "$OUT/SyscallTable.o" "$OUT/CBPF.o" "$OUT/FilterCache.o" "$OUT/CSHA256.o"
 harness fuzz-kernel-log fuzz/FuzzKernelLog.swift "$KERNEL_LOG_SRC" "$OUT/CSandbox.o"

@@ -1,3 +1,5 @@
+import CSHA256
+
 /// SHA-256 (FIPS 180-4), for the filter cache's keys: a launcher that loads a
 /// cached filter must know it was compiled from exactly these profile bytes.
 /// Written here so the launcher links no crypto library (start-up time), and
@@ -11,25 +13,15 @@ public struct SHA256: Sendable {
     private var pendingCount = 0
     private var length: UInt64 = 0
 
-    private static let k: [UInt32] = [
-        0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
-        0xd807_aa98, 0x1283_5b01, 0x2431_85be, 0x550c_7dc3, 0x72be_5d74, 0x80de_b1fe, 0x9bdc_06a7, 0xc19b_f174,
-        0xe49b_69c1, 0xefbe_4786, 0x0fc1_9dc6, 0x240c_a1cc, 0x2de9_2c6f, 0x4a74_84aa, 0x5cb0_a9dc, 0x76f9_88da,
-        0x983e_5152, 0xa831_c66d, 0xb003_27c8, 0xbf59_7fc7, 0xc6e0_0bf3, 0xd5a7_9147, 0x06ca_6351, 0x1429_2967,
-        0x27b7_0a85, 0x2e1b_2138, 0x4d2c_6dfc, 0x5338_0d13, 0x650a_7354, 0x766a_0abb, 0x81c2_c92e, 0x9272_2c85,
-        0xa2bf_e8a1, 0xa81a_664b, 0xc24b_8b70, 0xc76c_51a3, 0xd192_e819, 0xd699_0624, 0xf40e_3585, 0x106a_a070,
-        0x19a4_c116, 0x1e37_6c08, 0x2748_774c, 0x34b0_bcb5, 0x391c_0cb3, 0x4ed8_aa4a, 0x5b9c_ca4f, 0x682e_6ff3,
-        0x748f_82ee, 0x78a5_636f, 0x84c8_7814, 0x8cc7_0208, 0x90be_fffa, 0xa450_6ceb, 0xbef9_a3f7, 0xc671_78f2,
-    ]
+    /// Whether this CPU has the SHA extensions (worked out once; never changes).
+    public static let cpuExtensionsAvailable = sf_sha256_blocks_available()
 
-    /// Compresses `blocks` whole 64-byte blocks at `data` into the eight state words (a...h):
-    /// a faster block function a caller may supply (the sandbox's uses the CPU's SHA
-    /// extensions), for the same digest.
-    public typealias BlockFunction = @convention(c) (UnsafeMutablePointer<UInt32>?, UnsafePointer<UInt8>?, Int) -> Void
-    private let blockFunction: BlockFunction?
+    /// The CPU's SHA extensions compress the blocks where it has them (the same digest).
+    private let usesCPUExtensions: Bool
 
-    public init(blockFunction: BlockFunction? = nil) {
-        self.blockFunction = blockFunction
+    /// `cpuExtensions: false` keeps to the portable rounds (to check one against the other).
+    public init(cpuExtensions: Bool = true) {
+        usesCPUExtensions = cpuExtensions && Self.cpuExtensionsAvailable
     }
 
     public mutating func update(_ bytes: [UInt8]) {
@@ -132,9 +124,9 @@ public struct SHA256: Sendable {
 
     /// `blocks` 64-byte blocks at `data`.
     private mutating func compress(_ data: UnsafeRawPointer, blocks: Int) {
-        if let blockFunction {
+        if usesCPUExtensions {
             withUnsafeMutableBytes(of: &state) { words in
-                blockFunction(words.baseAddress!.assumingMemoryBound(to: UInt32.self), data.assumingMemoryBound(to: UInt8.self), blocks)
+                sf_sha256_blocks(words.baseAddress!.assumingMemoryBound(to: UInt32.self), data.assumingMemoryBound(to: UInt8.self), blocks)
             }
             return
         }
@@ -151,15 +143,15 @@ public struct SHA256: Sendable {
                 let s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >> 10)
                 w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
             }
-            return Self.k.withUnsafeBufferPointer { k in
-                var (a, b, c, d, e, f, g, h) = s
-                for i in 0..<64 {
-                    let t1 = h &+ (rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
-                    let t2 = (rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
-                    (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-                }
-                return (a, b, c, d, e, f, g, h)
+            // The round constants, from the C side (written once, for both sets of rounds).
+            let k = sf_sha256_constants()!
+            var (a, b, c, d, e, f, g, h) = s
+            for i in 0..<64 {
+                let t1 = h &+ (rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+                let t2 = (rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
             }
+            return (a, b, c, d, e, f, g, h)
         }
         state = (s.0 &+ result.0, s.1 &+ result.1, s.2 &+ result.2, s.3 &+ result.3,
                  s.4 &+ result.4, s.5 &+ result.5, s.6 &+ result.6, s.7 &+ result.7)

@@ -31,10 +31,8 @@ public enum Verification {
             auditArches.insert(architecture.auditArch)
             let siblings = plans.filter { $0.architecture.auditArch == architecture.auditArch }
             for number in numbers(of: plan, breakpoints: breakpoints) {
-                let expected = expectedAction(number: number, among: siblings)
-                let args = [UInt64](repeating: 0, count: 6)
-                try check(SeccompData(nr: number, arch: architecture.auditArch, args: args),
-                          expected: expected ?? block(number, siblings)!.action(for: args),
+                try check(SeccompData(nr: number, arch: architecture.auditArch),
+                          expected: expectedAction(number: number, among: siblings, args: [UInt64](repeating: 0, count: 6)),
                           "\(architecture.name) call \(number)")
             }
             for (number, decision) in plan.decisions {
@@ -96,21 +94,16 @@ public enum Verification {
         return constants
     }
 
-    /// What a number gets under one AUDIT_ARCH value (x86_64 and x32 share one): the plan whose
-    /// half of the number space it is in, else a kill; nil when the arguments decide.
-    static func expectedAction(number: UInt32, among plans: [ArchitecturePlan]) -> SeccompAction? {
+    /// What a number gets under one AUDIT_ARCH value (x86_64 and x32 share one), with these
+    /// arguments: the plan whose half of the number space it is in, else a kill.
+    static func expectedAction(number: UInt32, among plans: [ArchitecturePlan], args: [UInt64]) -> SeccompAction {
         guard let plan = owner(of: number, among: plans) else { return .killProcess }
         if number < plan.architecture.numberBase { return plan.defaultAction }
         if number > plan.table.highestNumber { return plan.beyondTableAction }
         switch plan.decision(for: number) {
         case .action(let action): return action
-        case .arguments: return nil
+        case .arguments(let block): return block.action(for: args)
         }
-    }
-
-    static func block(_ number: UInt32, _ plans: [ArchitecturePlan]) -> ArgumentBlock? {
-        guard let plan = owner(of: number, among: plans), case .arguments(let block) = plan.decision(for: number) else { return nil }
-        return block
     }
 
     static func owner(of number: UInt32, among plans: [ArchitecturePlan]) -> ArchitecturePlan? {

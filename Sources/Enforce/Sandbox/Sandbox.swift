@@ -190,7 +190,7 @@ public final class Sandbox {
     /// release) and both binaries (device, inode, size, mtime): a rebuilt tool or an
     /// edited profile never meets a stale entry.
     private func cacheKey(_ profileBytes: [UInt8], tool: String) -> [UInt8] {
-        var hash = SHA256(blockFunction: sf_sha256_blocks_available() ? sf_sha256_blocks : nil)
+        var hash = SHA256()
         hash.updateField(FilterCacheEntry.keyDomain)
         hash.updateField(profileBytes)
         hash.updateField(Array((options.mode.rawValue + " " + Architecture.native.name).utf8))

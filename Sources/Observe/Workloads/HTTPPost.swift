@@ -4,15 +4,15 @@ import NIOHTTP1
 import NIOPosix
 
 /// One POST over plain HTTP/1.1 with SwiftNIO's HTTP codec (NIOHTTP1): the request
-/// encoded, the answer decoded (Content-Length, chunked, or to the end) by NIO, on one
-/// event-loop thread, with a timeout for the whole exchange.
+/// encoded, the answer decoded (Content-Length, chunked, or to the end) by NIO, with a
+/// timeout for the whole exchange.
 enum HTTPPost {
     struct Failure: Error { var description: String }
 
     static func post(host: String, port: Int, path: String, headers: [(String, String)], body: [UInt8],
                      timeout: TimeAmount) throws -> (status: Int, body: [UInt8]) {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
+        // NIO's process-wide loops, started once: harvest's three queries share them.
+        let group = MultiThreadedEventLoopGroup.singleton
         let collector = ResponseCollector(promise: group.next().makePromise())
         let channel: Channel
         do {

@@ -132,14 +132,4 @@ void sf_make_undumpable(void);
  * could swap. */
 int sf_memfd(const char *name);
 
-/*
- * SHA-256's block function on the CPU's SHA extensions (x86 SHA-NI), for the cache
- * key every launch hashes its profile for: sf_sha256_blocks_available() says whether
- * this CPU has them (from what the C library found at start-up: no cpuid here);
- * sf_sha256_blocks() compresses `blocks` 64-byte blocks at `data` into the eight
- * state words, exactly as FilterCache's SHA256 does (which uses it when available).
- */
-bool sf_sha256_blocks_available(void);
-void sf_sha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
-
 #endif
