@@ -38,6 +38,11 @@ public struct Recording: Codable, Equatable, Sendable {
     /// Calls the runtime made after installing the container's filter and before executing the
     /// workload: they run under the filter, so the profile allows them.
     public var runtimeHandOff: [String: UInt64]?
+    /// What the calls whose arguments decide what they do were made with
+    /// (`RecordedArguments`), by ABI, then syscall, then argument position ("0", "1").
+    /// nil in recordings made before arguments were recorded: their profiles fall back to
+    /// the baseline's argument rules for those calls.
+    public var arguments: [String: [String: [String: ArgumentValues]]]?
 
     public struct Lost: Codable, Equatable, Sendable {
         /// Calls with a number beyond the counter table.
@@ -108,6 +113,15 @@ public struct Recording: Codable, Equatable, Sendable {
         if let handOff = other.runtimeHandOff {
             for (name, n) in handOff { runtimeHandOff = runtimeHandOff ?? [:]; runtimeHandOff![name, default: 0] += n }
         }
+        if let theirs = other.arguments {
+            var mine = arguments ?? [:]
+            for (abi, calls) in theirs {
+                for (name, args) in calls {
+                    for (key, seen) in args { mine[abi, default: [:]][name, default: [:]][key, default: ArgumentValues()].merge(seen) }
+                }
+            }
+            arguments = mine
+        }
         firstSeen = [firstSeen, other.firstSeen].compactMap { $0 }.min()
         lastSeen = [lastSeen, other.lastSeen].compactMap { $0 }.max()
         seconds += other.seconds
@@ -115,4 +129,88 @@ public struct Recording: Codable, Equatable, Sendable {
     }
 
     public func encoded() -> Data { JSONFile.encode(self) }
+
+    /// What one ABI's calls of `syscall` were made with, by argument position (nil: not recorded).
+    public func argumentValues(abi: String, syscall: String) -> [String: ArgumentValues]? {
+        arguments?[abi]?[syscall]
+    }
+
+    /// Adds what one call (or many) of `syscall` under `abi` were made with.
+    public mutating func record(_ seen: ArgumentValues, abi: String, syscall: String, key: String) {
+        var all = arguments ?? [:]
+        all[abi, default: [:]][syscall, default: [:]][key, default: ArgumentValues()].merge(seen)
+        arguments = all
+    }
+}
+
+/// What the calls of one syscall passed in one recorded argument: for a flags argument the
+/// union of the bits seen, for an enumeration each value with how many calls passed it; and
+/// how many calls could not be recorded (the set was full, or clone3's struct could not be
+/// read). A nonzero `unrecorded` means the values are incomplete: the generator then writes
+/// no argument rule from them.
+public struct ArgumentValues: Codable, Equatable, Sendable {
+    public var bits: UInt64?
+    public var values: [UInt64: UInt64]?
+    public var unrecorded: UInt64
+
+    public init(bits: UInt64? = nil, values: [UInt64: UInt64]? = nil, unrecorded: UInt64 = 0) {
+        self.bits = bits
+        self.values = values
+        self.unrecorded = unrecorded
+    }
+
+    public var isComplete: Bool { unrecorded == 0 }
+
+    public mutating func merge(_ other: ArgumentValues) {
+        if let b = other.bits { bits = (bits ?? 0) | b }
+        if let v = other.values {
+            var mine = values ?? [:]
+            for (value, n) in v { mine[value, default: 0] += n }
+            values = mine
+        }
+        unrecorded += other.unrecorded
+    }
+
+    enum CodingKeys: String, CodingKey { case bits, values, unrecorded }
+
+    // Values as hexadecimal strings ("0x5401"): ioctl requests and flags read as the
+    // headers write them, and no JSON reader rounds a 64-bit value.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        unrecorded = try c.decodeIfPresent(UInt64.self, forKey: .unrecorded) ?? 0
+        if let text = try c.decodeIfPresent(String.self, forKey: .bits) {
+            guard let b = Self.number(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .bits, in: c, debugDescription: "\"\(text)\" is not a number (0x...)")
+            }
+            bits = b
+        }
+        if let table = try c.decodeIfPresent([String: UInt64].self, forKey: .values) {
+            var parsed: [UInt64: UInt64] = [:]
+            for (text, n) in table {
+                guard let value = Self.number(text) else {
+                    throw DecodingError.dataCorrupted(DecodingError.Context(
+                        codingPath: c.codingPath + [CodingKeys.values], debugDescription: "\"\(text)\" is not a number (0x...)"))
+                }
+                parsed[value, default: 0] += n
+            }
+            values = parsed
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if let bits { try c.encode(Self.hex(bits), forKey: .bits) }
+        if let values {
+            try c.encode(Dictionary(uniqueKeysWithValues: values.map { (Self.hex($0.key), $0.value) }), forKey: .values)
+        }
+        if unrecorded != 0 { try c.encode(unrecorded, forKey: .unrecorded) }
+    }
+
+    public static func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+    /// "0x5401" or "21505".
+    public static func number(_ text: String) -> UInt64? {
+        if text.hasPrefix("0x") || text.hasPrefix("0X") { return UInt64(text.dropFirst(2), radix: 16) }
+        return UInt64(text)
+    }
 }
