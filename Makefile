@@ -9,7 +9,7 @@ RELEASE    := $(BUILD)/release
 HELPERS    := $(BUILD)/helpers
 SWIFTFLAGS := -c release --static-swift-stdlib
 DEB_PACKAGES := libseccomp-dev gcc-multilib python3 libbpf-dev bpftool libelf-dev zlib1g-dev strace bubblewrap runc busybox-static libcurl4-openssl-dev prometheus prometheus-node-exporter iproute2 podman \
-	man-db groff-base zsh fish
+	man-db groff-base zsh fish golang-go
 # Peers the benchmarks measure against, installed by make bench only.
 BENCH_PACKAGES := bpftrace hyperfine
 BPF        := $(BUILD)/bpf
@@ -150,7 +150,7 @@ $(BPF)/%.skel.h: $(BPF)/%.bpf.o
 # Test-only C helpers: the libseccomp oracle, and filter probes (64- and 32-bit)
 # that install a filter in themselves and make one call.
 HELPER_NAMES := scmp-oracle filter-probe filter-probe32 call-n-times call-n-times32 threads run-filtered \
-	syscall-probe syscall-probe32 hostile sockets32 int80 leader-exits forker vsyscall moved
+	syscall-probe syscall-probe32 hostile sockets32 int80 leader-exits forker vsyscall moved argprobe argprobe32 goprobe
 helpers: deps $(addprefix $(HELPERS)/,$(HELPER_NAMES))
 
 # Built from tools/{probe,oracle,bench}/NAME.c; NAME32 is the -m32 build of NAME.c
@@ -158,9 +158,15 @@ helpers: deps $(addprefix $(HELPERS)/,$(HELPER_NAMES))
 # between exec and the call under test; threads and libraries where they are used.
 $(HELPERS)/int80 $(HELPERS)/syscall-probe $(HELPERS)/syscall-probe32: HELPER_FLAGS := -static
 $(HELPERS)/sockets32: HELPER_FLAGS := -m32 -static
-$(HELPERS)/threads $(HELPERS)/leader-exits: HELPER_FLAGS := -pthread
+$(HELPERS)/threads $(HELPERS)/leader-exits $(HELPERS)/argprobe: HELPER_FLAGS := -pthread
+$(HELPERS)/argprobe32: HELPER_FLAGS := -pthread -static
 $(HELPERS)/scmp-oracle: HELPER_LIBS := -lseccomp
 $(HELPERS)/attach-empty: HELPER_LIBS := -lbpf
+
+# A Go workload (the learned-profile tests): the Go runtime's own threads and sockets.
+$(HELPERS)/goprobe: tools/probe/goprobe.go
+	@mkdir -p $(HELPERS)
+	GOCACHE=$(abspath $(BUILD))/gocache GOPATH=$(abspath $(BUILD))/gopath GOFLAGS=-mod=mod GO111MODULE=off go build -o $@ $<
 
 $(HELPERS)/%32: tools/probe/%.c
 	@mkdir -p $(HELPERS)
